@@ -1,0 +1,81 @@
+"""The one folder every stage reads from and writes to.
+
+Keeping landing files, raw Parquet, quarantine, the warehouse, the publication,
+the site and Dagster's own state under one root means `make dev` shows the runs
+the command line started, and a newcomer can delete one folder to start again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = "qa_home"
+HOME_ENV = "QA_HOME"
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def incoming(self) -> Path:
+        """Parsed but not yet validated files: the hand-over from ingest to validation."""
+        return self.root / "raw" / "_incoming"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def warehouse_db(self) -> Path:
+        return self.warehouse / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published_db(self) -> Path:
+        return self.published / "quality.duckdb"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def dagster(self) -> Path:
+        return self.root / "dagster"
+
+    def ensure(self) -> Home:
+        for folder in (
+            self.landing,
+            self.raw,
+            self.incoming,
+            self.quarantine,
+            self.warehouse,
+            self.published,
+            self.site,
+            self.dagster,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_home(path: str | os.PathLike[str] | None = None) -> Home:
+    """The home named on the command line, else $QA_HOME, else ./qa_home, made absolute."""
+    chosen = path or os.environ.get(HOME_ENV) or DEFAULT_HOME
+    return Home(Path(chosen).expanduser().resolve())

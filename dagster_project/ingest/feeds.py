@@ -1,0 +1,170 @@
+"""The feeds the pipeline knows, and the one loop that turns a landing folder into parsed files.
+
+Each feed says how to recognise its files from their header and how to parse
+them; the loop around them is the same for every feed. Parsed frames go to
+`raw/_incoming/<table>/`, one Parquet per source file named by its checksum,
+with a manifest beside them that the validation stage reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dagster_project.home import Home
+from dagster_project.ingest import organisations, proms
+from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
+
+
+@dataclass(frozen=True)
+class Recognised:
+    kind: str
+    table: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    tables: tuple[str, ...]
+    recognise: Callable[[LandingCsv], Recognised | None]
+    parse: Callable[[LandingCsv, Recognised], pd.DataFrame]
+    description: str
+
+
+def _recognise_proms(csv: LandingCsv) -> Recognised | None:
+    kind = proms.classify(csv.header())
+    return Recognised(kind.kind, kind.table, kind.note) if kind else None
+
+
+def _parse_proms(csv: LandingCsv, recognised: Recognised) -> pd.DataFrame:
+    return proms.parse(csv, proms.FileKind(recognised.kind, recognised.table, recognised.note))
+
+
+def _recognise_ods(csv: LandingCsv) -> Recognised | None:
+    if organisations.looks_like_ods(csv):
+        return Recognised("ods_extract", organisations.ORGANISATIONS)
+    return None
+
+
+FEEDS: dict[str, Feed] = {
+    "proms": Feed(
+        name="proms",
+        tables=(proms.RECORDS, proms.PARTICIPATION),
+        recognise=_recognise_proms,
+        parse=_parse_proms,
+        description="NHS Digital PROMs data packs: hip and knee record-level files and PartLink.",
+    ),
+    "organisations": Feed(
+        name="organisations",
+        tables=(organisations.ORGANISATIONS,),
+        recognise=_recognise_ods,
+        parse=lambda csv, _: organisations.parse_ods(csv),
+        description="NHS Organisation Data Service extracts (etr.csv and the same shape).",
+    ),
+}
+
+
+@dataclass
+class FileEntry:
+    source: str
+    sha256: str
+    kind: str
+    table: str | None
+    rows: int = 0
+    note: str = ""
+
+
+@dataclass
+class IngestReport:
+    feed: str
+    files: list[FileEntry] = field(default_factory=list)
+
+    @property
+    def rows_by_table(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for entry in self.files:
+            if entry.table:
+                totals[entry.table] = totals.get(entry.table, 0) + entry.rows
+        return totals
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def manifest_path(home: Home, feed: str) -> Path:
+    return home.incoming / f"{feed}.manifest.json"
+
+
+def read_manifest(home: Home, feed: str) -> IngestReport:
+    path = manifest_path(home, feed)
+    if not path.exists():
+        return IngestReport(feed)
+    data = json.loads(path.read_text())
+    return IngestReport(data["feed"], [FileEntry(**f) for f in data["files"]])
+
+
+def incoming_file(home: Home, table: str, sha256: str) -> Path:
+    return home.incoming / table / f"{sha256[:16]}.parquet"
+
+
+def ingest_feed(home: Home, feed_name: str) -> IngestReport:
+    """Parse every file in `landing/<feed>/`; fail on the first file that cannot be read.
+
+    A file already parsed (same checksum) is not parsed again. Parsed files
+    whose source has left the landing folder are removed, so the incoming
+    folder always mirrors what is in landing.
+    """
+    feed = FEEDS[feed_name]
+    report = IngestReport(feed_name)
+    keep: set[Path] = set()
+    seen: set[str] = set()
+    for csv in iter_landing_csvs(home.landing / feed_name):
+        recognised = feed.recognise(csv)
+        if recognised is None:
+            raise LandingFileError(
+                csv.source,
+                f"header not recognised as any {feed_name} file kind "
+                f"(first columns: {', '.join(csv.header()[:4])})",
+            )
+        entry = FileEntry(csv.source, csv.sha256, recognised.kind, recognised.table)
+        if recognised.table is None:
+            entry.note = recognised.note
+            report.files.append(entry)
+            continue
+        if csv.sha256 in seen:
+            entry.table, entry.note = None, "same content as another file in landing: loaded once"
+            report.files.append(entry)
+            continue
+        seen.add(csv.sha256)
+        target = incoming_file(home, recognised.table, csv.sha256)
+        if target.exists():
+            entry.rows = _parquet_rows(target)
+        else:
+            frame = feed.parse(csv, recognised)
+            entry.rows = len(frame)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            frame.to_parquet(tmp, index=False)
+            tmp.replace(target)
+        keep.add(target)
+        report.files.append(entry)
+    for table in feed.tables:
+        folder = home.incoming / table
+        for stale in folder.glob("*.parquet") if folder.exists() else []:
+            if stale not in keep:
+                stale.unlink()
+    path = manifest_path(home, feed_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.to_json())
+    return report
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows

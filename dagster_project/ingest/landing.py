@@ -1,0 +1,123 @@
+"""Reading landing files exactly as publishers ship them: plain CSV or zipped CSV.
+
+A checksum is taken of the extracted CSV bytes, not of the zip, so the same
+data re-zipped (or shipped unzipped) is recognised as the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+DATA_SUFFIXES = (".csv", ".zip")
+
+
+class LandingFileError(Exception):
+    """A landing file that cannot be read at all; the message names the file."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class LandingCsv:
+    """One CSV as delivered: a plain file, or one member of a zip."""
+
+    path: Path
+    member: str | None
+    data: bytes
+
+    @property
+    def source(self) -> str:
+        """How a person would name it: `pack.zip!file.csv` for a zip member."""
+        return f"{self.path.name}!{self.member}" if self.member else self.path.name
+
+    @property
+    def csv_name(self) -> str:
+        return Path(self.member).name if self.member else self.path.name
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def text(self) -> str:
+        """Decoded text: UTF-8 (with or without byte-order mark), else Windows-1252."""
+        if b"\x00" in self.data[:4096]:
+            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
+        try:
+            return self.data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return self.data.decode("cp1252", errors="strict")
+
+    def header(self) -> list[str]:
+        first = self.text().split("\n", 1)[0].rstrip("\r")
+        return [cell.strip().strip('"').strip() for cell in first.split(",")]
+
+    def read_frame(self) -> pd.DataFrame:
+        """Every cell as text, blanks as missing, with the file's own line numbers.
+
+        Blank lines are kept while reading and dropped afterwards so that
+        `row_number` is the line a person sees when opening the file (header = 1).
+        """
+        try:
+            frame = pd.read_csv(
+                io.StringIO(self.text()),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                skipinitialspace=False,
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise LandingFileError(self.source, f"is not a readable CSV ({exc})") from exc
+        frame.columns = [str(c).strip() for c in frame.columns]
+        frame = frame.replace({"": None})
+        frame.insert(0, "row_number", frame.index.to_numpy() + 2)
+        data_columns = frame.columns[1:]
+        blank = frame[data_columns].isna().all(axis=1)
+        return frame.loc[~blank].reset_index(drop=True)
+
+
+def iter_landing_csvs(folder: Path) -> Iterator[LandingCsv]:
+    """Every CSV under `folder`, in a stable order; `__MACOSX/` entries are ignored."""
+    if not folder.exists():
+        return
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.name.startswith(".") or "__MACOSX" in path.parts:
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            yield LandingCsv(path, None, path.read_bytes())
+        elif suffix == ".zip":
+            yield from _zip_members(path)
+        else:
+            raise LandingFileError(path.name, "is neither a .csv nor a .zip file")
+
+
+def _zip_members(path: Path) -> Iterator[LandingCsv]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = sorted(
+                n
+                for n in archive.namelist()
+                if not n.endswith("/")
+                and not n.startswith("__MACOSX/")
+                and not Path(n).name.startswith("._")
+            )
+            csvs = [n for n in names if n.lower().endswith(".csv")]
+            if not csvs:
+                raise LandingFileError(path.name, "holds no CSV file")
+            members = [(n, archive.read(n)) for n in csvs]
+    except zipfile.BadZipFile as exc:
+        raise LandingFileError(path.name, f"is not a readable zip ({exc})") from exc
+    except (EOFError, OSError, zipfile.LargeZipFile) as exc:
+        raise LandingFileError(path.name, f"is truncated or damaged ({exc})") from exc
+    for name, data in members:
+        yield LandingCsv(path, name, data)

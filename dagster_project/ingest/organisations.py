@@ -1,0 +1,70 @@
+"""NHS Organisation Data Service extracts (`etr.csv` and files of the same shape).
+
+ODS ships these without a header: the columns are fixed by position. Only
+the first twelve matter here; later fields come and go between extracts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+
+from dagster_project.ingest.landing import LandingCsv, LandingFileError
+
+ORGANISATIONS = "organisations"
+
+ODS_COLUMNS = [
+    "organisation_code",
+    "organisation_name",
+    "national_grouping",
+    "high_level_health_geography",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "address_line_4",
+    "address_line_5",
+    "postcode",
+    "open_date",
+    "close_date",
+]
+_ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
+_DATE = re.compile(r"^\d{8}$")
+
+
+def looks_like_ods(csv: LandingCsv) -> bool:
+    """Headerless, at least twelve fields, an ODS code first and a date where ODS puts one."""
+    first = csv.header()
+    return (
+        len(first) >= len(ODS_COLUMNS)
+        and bool(_ODS_CODE.match(first[0]))
+        and bool(_DATE.match(first[10]))
+    )
+
+
+def parse_ods(csv: LandingCsv) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(
+            io.StringIO(csv.text()),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise LandingFileError(csv.source, f"is not a readable ODS extract ({exc})") from exc
+    if raw.shape[1] < len(ODS_COLUMNS):
+        raise LandingFileError(
+            csv.source, f"has {raw.shape[1]} columns; an ODS extract has at least 12"
+        )
+    frame = raw.iloc[:, : len(ODS_COLUMNS)].copy()
+    frame.columns = ODS_COLUMNS
+    frame = frame.replace({"": None})
+    frame.insert(0, "row_number", frame.index.to_numpy() + 1)
+    frame = frame.loc[~frame[ODS_COLUMNS].isna().all(axis=1)].reset_index(drop=True)
+    frame.insert(0, "source_file", csv.source)
+    frame.insert(1, "sha256", csv.sha256)
+    frame.insert(2, "load_id", csv.sha256[:16])
+    frame.insert(4, "file_kind", "ods_extract")
+    return frame

@@ -1,0 +1,1 @@
+"""Publishing: Quality Account pages and the provider portal."""

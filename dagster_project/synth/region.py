@@ -1,0 +1,161 @@
+"""Write a whole synthetic region: PROMs packs, an ODS extract, and the truth behind them.
+
+The truth file records what was planted and the outlier status NHS Digital's
+method gives on exactly these files, so a pipeline can be checked against it.
+It is written outside the landing folder: a pipeline must never ingest it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from dagster_project.synth import organisations, proms
+
+DEFAULT_YEARS = ("2023-24", "2024-25")
+
+
+def write_synthetic_region(
+    landing_dir: Path,
+    truth_path: Path,
+    providers: int = 24,
+    years: Sequence[str] = DEFAULT_YEARS,
+    seed: int = 1,
+    records_per_provider: int | None = None,
+) -> dict:
+    """Write `proms/` and `organisations/` under `landing_dir` and the truth JSON.
+
+    Same arguments, same bytes. Returns the files written (relative to
+    `landing_dir`) with their data-row counts, and where the truth went.
+    """
+    landing_dir, truth_path = Path(landing_dir), Path(truth_path)
+    if truth_path.resolve().is_relative_to(landing_dir.resolve()):
+        raise ValueError("the truth file must not be under the landing folder")
+    for year in years:
+        proms.year_code(year)  # refuse a malformed label before writing anything
+    roster = organisations.make_providers(providers, seed)
+    files: dict[str, int] = {}
+    etr = landing_dir / "organisations" / "etr.csv"
+    files[_rel(etr, landing_dir)] = organisations.write_etr(etr, roster)
+
+    expected: dict[str, dict] = {}
+    england: dict[str, dict] = {}
+    for year in years:
+        batches = [
+            proms.generate(p, year, roster, seed, records_per_provider) for p in proms.PROCEDURES
+        ]
+        for batch in batches:
+            path = landing_dir / "proms" / batch.procedure.file_name(year)
+            files[_rel(path, landing_dir)] = batch.write(path)
+        partlink = landing_dir / "proms" / proms.partlink_file_name(year)
+        files[_rel(partlink, landing_dir)] = proms.write_partlink(
+            partlink, year, roster, batches, seed
+        )
+        expected[year], england[year] = _judge(batches, len(roster))
+
+    truth = _truth(roster, list(years), seed, expected, england)
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    return {
+        "files": files,
+        "providers": len(roster),
+        "years": list(years),
+        "records": sum(v for k, v in files.items() if " Provider " in k),
+        "truth": str(truth_path),
+    }
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _judge(batches: list[proms.ProcedureYear], providers: int) -> tuple[dict, dict]:
+    """Apply the method to the residuals as written: per provider, group and measure."""
+    per_provider: dict[int, dict] = {i: {} for i in range(providers)}
+    england: dict[str, dict] = {}
+    for batch in batches:
+        for group, flag in batch.procedure.groups().items():
+            england[group] = {}
+            in_group = batch.revision == flag
+            for measure in batch.procedure.measures:
+                residual = batch.residual[measure].copy()
+                residual[~in_group] = math.nan
+                result = proms.funnel_z(residual, batch.provider, providers)
+                england[group][measure] = {
+                    "modelled_records": int(result["n"].sum()),
+                    "mean_residual": _num(result["england_mean"], 9),
+                    "sd_residual": _num(result["england_sd"], 9),
+                }
+                for i in range(providers):
+                    n = int(result["n"][i])
+                    z = float(result["z"][i]) if n else math.nan
+                    per_provider[i].setdefault(group, {})[measure] = {
+                        "status": proms.status_for(z, n),
+                        "modelled_records": n,
+                        "mean_residual": _num(result["mean"][i], 9) if n else None,
+                        "z": _num(z, 6),
+                    }
+    return per_provider, england
+
+
+def _truth(
+    roster: list[organisations.Provider],
+    years: list[str],
+    seed: int,
+    expected: dict[str, dict],
+    england: dict[str, dict],
+) -> dict:
+    providers = []
+    for i, p in enumerate(roster):
+        planted = None
+        if where := proms.planted(p.role):
+            planted = {
+                "procedure_group": f"{where[0].label} Primary",
+                "measure": where[0].oxford_measure,
+                "target_z": where[1],
+            }
+        providers.append(
+            {
+                "code": p.code,
+                "name": p.name,
+                "region_code": p.published_region,
+                "in_ods_extract": p.in_ods_extract,
+                "role": p.role,
+                "planted": planted,
+                "hes_suppressed_groups": (
+                    ["Hip Replacement Primary", "Hip Replacement Revision", "Total Hip Replacement"]
+                    if p.role == proms.SUPPRESSED_ROLE
+                    else []
+                ),
+                "expected_status": {
+                    y: {
+                        g: {m: d["status"] for m, d in measures.items()}
+                        for g, measures in expected[y][i].items()
+                    }
+                    for y in years
+                },
+                "expected_detail": {y: expected[y][i] for y in years},
+            }
+        )
+    return {
+        "generator": "dagster_project.synth.write_synthetic_region",
+        "seed": seed,
+        "years": years,
+        "method": {
+            "z_95": proms.Z95,
+            "z_99_8": proms.Z998,
+            "min_modelled_records": proms.MIN_MODELLED,
+            "z": "(provider mean residual - England mean residual) / (England residual SD "
+            "/ sqrt(modelled records)); residual = post-op score - predicted, as written",
+            "groups": "primary and revision groups only: NHS Digital adjusts the total "
+            "groups with a model that is not in the record-level file",
+        },
+        "england": england,
+        "providers": providers,
+    }
+
+
+def _num(value: float, digits: int) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), digits)

@@ -1,0 +1,1 @@
+"""Validation: run each feed's Great Expectations suite and split valid rows from quarantine."""

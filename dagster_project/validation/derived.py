@@ -1,0 +1,94 @@
+"""Quantities the suites compare but cannot compute themselves.
+
+GX checks one column or a pair; a score against the sum of twelve items, or an
+EQ-5D index against its profile under the UK value set, needs the sum or the
+valued profile first. They are computed here, named with a leading underscore,
+and never leave validation.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.ingest.proms import POST_ITEMS, PRE_ITEMS
+
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
+
+EQ5D_DIMENSIONS = ("mobility", "self_care", "activity", "discomfort", "anxiety")
+_VALUE_SET_DIMENSIONS = (
+    "mobility",
+    "self_care",
+    "usual_activities",
+    "pain_discomfort",
+    "anxiety_depression",
+)
+
+
+@cache
+def eq5d_value_set(seeds_dir: Path = SEEDS_DIR) -> tuple[float, float, np.ndarray]:
+    """(constant, level-3 term, decrements[dimension, level]) from the seed table."""
+    table = pd.read_csv(seeds_dir / "eq5d_uk_tto_value_set.csv")
+    terms = table.set_index("term")["decrement"]
+    decrements = np.zeros((5, 4))
+    rows = table[table["term"] == "dimension"]
+    for dim, level, value in rows[["dimension", "level", "decrement"]].itertuples(index=False):
+        decrements[_VALUE_SET_DIMENSIONS.index(dim), int(level)] = float(value)
+    return float(terms["constant"]), float(terms["n3"]), decrements
+
+
+def eq5d_index(profiles: pd.Series, seeds_dir: Path = SEEDS_DIR) -> pd.Series:
+    """UK TTO index of 5-digit profiles; NaN where a profile is not five levels of 1-3."""
+    constant, n3, decrements = eq5d_value_set(seeds_dir)
+    text = profiles.astype("string").fillna("")
+    valid = text.str.fullmatch(r"[123]{5}").fillna(False).to_numpy(dtype=bool)
+    result = np.full(len(text), np.nan)
+    if valid.any():
+        chosen = text[valid]
+        digits = np.column_stack(
+            [chosen.str.slice(i, i + 1).astype(int).to_numpy() for i in range(5)]
+        )
+        value = 1.0 - constant * (digits > 1).any(axis=1) - n3 * (digits == 3).any(axis=1)
+        for d in range(5):
+            value -= decrements[d, digits[:, d]]
+        result[valid] = np.round(value, 3)
+    return pd.Series(result, index=profiles.index)
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def add_proms_record_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for stage, items in (("pre", PRE_ITEMS), ("post", POST_ITEMS)):
+        values = out[items].apply(_numbers)
+        answered = values.isin([0, 1, 2, 3, 4]).all(axis=1)
+        out[f"_{stage}_oxford_items_complete"] = answered
+        out[f"_{stage}_oxford_score_present"] = out[f"{stage}_oxford_score"].notna()
+        out[f"_{stage}_oxford_item_sum"] = values.sum(axis=1).where(answered)
+        out[f"_{stage}_oxford_score_value"] = _numbers(out[f"{stage}_oxford_score"])
+
+        levels = [out[f"{stage}_eq5d_{d}"].astype("string").fillna("?") for d in EQ5D_DIMENSIONS]
+        profile = out[f"{stage}_eq5d_profile"]
+        out[f"_{stage}_eq5d_profile_from_dimensions"] = (
+            levels[0] + levels[1] + levels[2] + levels[3] + levels[4]
+        )
+        out[f"_{stage}_eq5d_profile_complete"] = (
+            profile.astype("string").str.fullmatch(r"[123]{5}").fillna(False).astype(bool)
+        )
+        out[f"_{stage}_eq5d_index_present"] = out[f"{stage}_eq5d_index"].notna()
+        index_value = _numbers(out[f"{stage}_eq5d_index"])
+        out[f"_{stage}_eq5d_index_value"] = index_value
+        out[f"_{stage}_eq5d_index_error"] = (index_value - eq5d_index(profile)).abs()
+    return out
+
+
+def add_participation_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in ("hes_procedures", "pre_op_questionnaires", "participation_rate"):
+        out[f"_{column}_value"] = _numbers(out[column])
+    return out

@@ -1,0 +1,182 @@
+"""Validating a feed: parsed files in, typed raw Parquet and quarantine Parquet out.
+
+A file already validated with the same suite is not validated again, so a rerun
+after a downstream failure costs seconds. Every raw and quarantine folder also
+holds an empty file with the table's schema, so dbt always finds the table even
+before the first delivery of a feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dagster_project.home import Home
+from dagster_project.ingest.feeds import FEEDS, incoming_file, read_manifest
+from dagster_project.ingest.organisations import ODS_COLUMNS
+from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
+from dagster_project.validation import derived
+from dagster_project.validation.schemas import SCHEMAS, cast, empty
+from dagster_project.validation.split import QUARANTINE_COLUMNS, split
+from dagster_project.validation.suites import load_suite, run_suite
+
+SUITE_FOR_KIND = {
+    "hip_records": "proms_hip_records",
+    "knee_records": "proms_knee_records",
+    "partlink": "proms_partlink",
+    "ods_extract": "organisations",
+}
+_DERIVE: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    "proms_records": derived.add_proms_record_checks,
+    "proms_participation": derived.add_participation_checks,
+}
+_PUBLISHED_COLUMNS = {
+    "proms_records": RECORD_COLUMNS,
+    "proms_participation": PARTICIPATION_COLUMNS,
+    "organisations": ODS_COLUMNS,
+}
+
+
+@dataclass
+class FileValidation:
+    source: str
+    sha256: str
+    table: str
+    suite: str
+    suite_hash: str
+    rows_in: int
+    rows_valid: int
+    records_quarantined: int
+    quarantine_entries: int
+    max_quarantine_share: float
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.records_quarantined / self.rows_in if self.rows_in else 0.0
+
+    @property
+    def blocking(self) -> bool:
+        return self.quarantined_share > self.max_quarantine_share
+
+
+@dataclass
+class FeedValidation:
+    feed: str
+    files: list[FileValidation] = field(default_factory=list)
+
+    def totals(self, table: str | None = None) -> dict[str, int]:
+        files = [f for f in self.files if table is None or f.table == table]
+        return {
+            "rows_in": sum(f.rows_in for f in files),
+            "rows_valid": sum(f.rows_valid for f in files),
+            "records_quarantined": sum(f.records_quarantined for f in files),
+            "quarantine_entries": sum(f.quarantine_entries for f in files),
+        }
+
+    def by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for f in self.files:
+            for rule, n in f.by_rule.items():
+                counts[rule] = counts.get(rule, 0) + n
+        return dict(sorted(counts.items()))
+
+    @property
+    def blocking_files(self) -> list[FileValidation]:
+        return [f for f in self.files if f.blocking]
+
+
+def _suite_hash(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update((derived.SEEDS_DIR / "eq5d_uk_tto_value_set.csv").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def raw_file(home: Home, table: str, sha256: str) -> Path:
+    return home.raw / table / f"{sha256[:16]}.parquet"
+
+
+def quarantine_file(home: Home, table: str, sha256: str) -> Path:
+    return home.quarantine / table / f"{sha256[:16]}.parquet"
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+def _quarantine_schema() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in QUARANTINE_COLUMNS})
+    return frame.astype({"row_number": "Int64"})
+
+
+def ensure_empty_tables(home: Home, tables: list[str]) -> None:
+    for table in tables:
+        _write(empty(SCHEMAS[table]), home.raw / table / "_empty.parquet")
+        _write(_quarantine_schema(), home.quarantine / table / "_empty.parquet")
+
+
+def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
+    """(typed valid rows, quarantine rows, split result) for one parsed file."""
+    suite = load_suite(suite_name)
+    checked = _DERIVE.get(table, lambda f: f)(frame)
+    failures = run_suite(checked, suite)
+    result = split(frame, failures, suite, _PUBLISHED_COLUMNS[table])
+    typed = cast(result.valid, SCHEMAS[table])
+    quarantine = result.quarantine.astype({"row_number": "Int64"})
+    return typed, quarantine, result, suite
+
+
+def validate_feed(home: Home, feed_name: str) -> FeedValidation:
+    feed = FEEDS[feed_name]
+    manifest = read_manifest(home, feed_name)
+    report = FeedValidation(feed_name)
+    ensure_empty_tables(home, list(feed.tables))
+    keep: set[Path] = set()
+    for entry in manifest.files:
+        if entry.table is None:
+            continue
+        suite_name = SUITE_FOR_KIND[entry.kind]
+        suite_path = load_suite(suite_name).path
+        suite_hash = _suite_hash(suite_path)
+        target = raw_file(home, entry.table, entry.sha256)
+        held = quarantine_file(home, entry.table, entry.sha256)
+        sidecar = target.with_suffix(".json")
+        keep.update({target, held, sidecar})
+        if target.exists() and held.exists() and sidecar.exists():
+            cached = FileValidation(**json.loads(sidecar.read_text()))
+            if cached.suite_hash == suite_hash:
+                report.files.append(cached)
+                continue
+        frame = pd.read_parquet(incoming_file(home, entry.table, entry.sha256))
+        typed, quarantine, result, suite = validate_file(frame, entry.table, suite_name)
+        _write(typed, target)
+        _write(quarantine, held)
+        outcome = FileValidation(
+            source=entry.source,
+            sha256=entry.sha256,
+            table=entry.table,
+            suite=suite_name,
+            suite_hash=suite_hash,
+            rows_in=result.rows_in,
+            rows_valid=len(typed),
+            records_quarantined=result.records_quarantined,
+            quarantine_entries=len(quarantine),
+            max_quarantine_share=suite.max_quarantine_share,
+            by_rule=dict(sorted(result.by_rule.items())),
+        )
+        sidecar.write_text(json.dumps(asdict(outcome), indent=2, sort_keys=True))
+        report.files.append(outcome)
+    for table in feed.tables:
+        for folder in (home.raw / table, home.quarantine / table):
+            for stale in folder.glob("*"):
+                if stale.name != "_empty.parquet" and stale not in keep:
+                    stale.unlink()
+    return report

@@ -1,0 +1,118 @@
+"""Column types of the raw tables: what validation promises dbt.
+
+Codes for "not answered" (9, 999) stay as they are: they are data, and the
+staging models decide what they mean for each measure.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dagster_project.ingest.proms import (
+    PARTICIPATION_COLUMNS,
+    SUPPRESSED,
+    POST_ITEMS,
+    PRE_ITEMS,
+    RECORD_COLUMNS,
+)
+
+_META = {
+    "source_file": "string",
+    "sha256": "string",
+    "load_id": "string",
+    "row_number": "Int64",
+    "file_kind": "string",
+    "financial_year": "string",
+}
+
+_RECORD_TEXT = {
+    "provider_code",
+    "procedure",
+    "year_label",
+    "age_band",
+    "gender",
+    "pre_eq5d_profile",
+    "post_eq5d_profile",
+}
+_RECORD_FLOAT = {
+    "pre_eq5d_index",
+    "post_eq5d_index",
+    "eq5d_index_predicted",
+    "eq_vas_predicted",
+    "oxford_predicted",
+}
+
+PROMS_RECORDS: dict[str, str] = {
+    **_META,
+    **{
+        c: "string" if c in _RECORD_TEXT else "Float64" if c in _RECORD_FLOAT else "Int16"
+        for c in RECORD_COLUMNS
+    },
+    "set_aside": "string",
+}
+
+PROMS_PARTICIPATION: dict[str, str] = {
+    **_META,
+    **{
+        c: "string"
+        if c in {"provider_code", "provider_name", "procedure"}
+        else "Float64"
+        if c.endswith("_rate")
+        else "Int64"
+        for c in PARTICIPATION_COLUMNS
+    },
+    "hes_procedures_suppressed": "boolean",
+    "set_aside": "string",
+}
+
+ORGANISATIONS: dict[str, str] = {
+    "source_file": "string",
+    "sha256": "string",
+    "load_id": "string",
+    "row_number": "Int64",
+    "file_kind": "string",
+    "organisation_code": "string",
+    "organisation_name": "string",
+    "national_grouping": "string",
+    "high_level_health_geography": "string",
+    "address_line_1": "string",
+    "address_line_2": "string",
+    "address_line_3": "string",
+    "address_line_4": "string",
+    "address_line_5": "string",
+    "postcode": "string",
+    "open_date": "string",
+    "close_date": "string",
+    "set_aside": "string",
+}
+
+SCHEMAS = {
+    "proms_records": PROMS_RECORDS,
+    "proms_participation": PROMS_PARTICIPATION,
+    "organisations": ORGANISATIONS,
+}
+
+OXFORD_ITEMS = {"pre": PRE_ITEMS, "post": POST_ITEMS}
+
+
+def cast(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """Typed copy in schema order; only ever called on values the suite has passed.
+
+    A figure suppressed for disclosure control (`*`) becomes NULL.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for column, dtype in schema.items():
+        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+        if dtype == "string":
+            out[column] = values.astype("string")
+        elif dtype == "boolean":
+            out[column] = values.astype("boolean")
+        else:
+            values = values.where(values != SUPPRESSED)
+            numbers = pd.to_numeric(values, errors="raise")
+            out[column] = numbers.astype(dtype)
+    return out.reset_index(drop=True)
+
+
+def empty(schema: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.items()})

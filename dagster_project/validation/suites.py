@@ -1,0 +1,166 @@
+"""Running a Great Expectations suite from `expectations/` over a pandas frame.
+
+GX is imported lazily (it takes seconds) and one ephemeral context serves the
+whole process. Two GX habits would otherwise hide problems, so both are turned
+into errors here: an expectation GX cannot build is dropped with only a log
+line, and a metric that fails to compute comes back as a failed result carrying
+`exception_info` rather than raising.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+
+
+class SuiteError(Exception):
+    """The suite itself is broken (not the data): a blocking failure."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation with the meaning the pipeline gives it."""
+
+    name: str
+    grain: str
+    reason: str
+    column: str | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    rule: Rule
+    index: list[Any]
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    path: Path
+    document: dict[str, Any]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.document.get("meta", {})
+
+    @property
+    def max_quarantine_share(self) -> float:
+        return float(self.meta.get("max_quarantine_share", 0.05))
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Columns set aside together when a rule of that grain fails."""
+        return self.meta.get("groups", {})
+
+    def rules(self) -> list[Rule]:
+        rules = []
+        for exp in self.document["expectations"]:
+            meta = exp.get("meta", {})
+            kwargs = exp.get("kwargs", {})
+            rules.append(
+                Rule(
+                    name=meta.get("rule", exp["type"]),
+                    grain=meta.get("grain", "record"),
+                    reason=meta.get("reason", exp["type"]),
+                    column=kwargs.get("column") or kwargs.get("column_A"),
+                )
+            )
+        return rules
+
+
+def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> Suite:
+    path = directory / f"{name}.json"
+    if not path.exists():
+        raise SuiteError(f"no expectation suite {path.name} in {directory}")
+    document = json.loads(path.read_text())
+    names = [e.get("meta", {}).get("rule", e["type"]) for e in document.get("expectations", [])]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise SuiteError(f"{path.name}: rule names must be unique; repeated: {duplicated}")
+    for exp in document.get("expectations", []):
+        grain = exp.get("meta", {}).get("grain", "record")
+        if grain != "record" and grain not in document.get("meta", {}).get("groups", {}):
+            raise SuiteError(f"{path.name}: rule {exp.get('meta', {}).get('rule')} has "
+                             f"grain {grain!r}, which the suite's meta.groups does not define")
+    return Suite(name, path, document)
+
+
+@cache
+def _context() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _gx_suite(suite: Suite) -> Any:
+    import great_expectations as gx
+
+    document = dict(suite.document)
+    gx_suite = gx.ExpectationSuite(
+        name=suite.name,
+        expectations=[
+            {"type": e["type"], "kwargs": e.get("kwargs", {}), "meta": e.get("meta", {})}
+            for e in document["expectations"]
+        ],
+    )
+    if len(gx_suite.expectations) != len(document["expectations"]):
+        raise SuiteError(
+            f"{suite.path.name}: Great Expectations built {len(gx_suite.expectations)} of "
+            f"{len(document['expectations'])} expectations; a rule is malformed"
+        )
+    return gx_suite
+
+
+def run_suite(frame: pd.DataFrame, suite: Suite) -> list[Failure]:
+    """Every failing rule with the frame index labels of the rows that broke it."""
+    context = _context()
+    source = context.data_sources.add_or_update_pandas(f"qa_{suite.name}")
+    asset = next((a for a in source.assets if a.name == "frame"), None) or source.add_dataframe_asset(
+        "frame"
+    )
+    batch_definition = next(
+        (b for b in asset.batch_definitions if b.name == "whole"), None
+    ) or asset.add_batch_definition_whole_dataframe("whole")
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        _gx_suite(suite),
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": None},
+    )
+    rules = {rule.name: rule for rule in suite.rules()}
+    failures: list[Failure] = []
+    for outcome in result.results:
+        rule = rules[(outcome.expectation_config.meta or {}).get("rule", outcome.expectation_config.type)]
+        info = outcome.exception_info or {}
+        if _raised(info):
+            raise SuiteError(f"{suite.path.name}: rule {rule.name} could not be evaluated: {info}")
+        if outcome.success:
+            continue
+        index = outcome.result.get("unexpected_index_list")
+        if index is None:
+            raise SuiteError(
+                f"{suite.path.name}: rule {rule.name} failed without naming rows; "
+                "only row-level expectations belong in a feed suite"
+            )
+        failures.append(Failure(rule, list(index)))
+    return failures
+
+
+def _raised(info: Any) -> bool:
+    """GX nests exception_info one level deep for some expectations."""
+    if not isinstance(info, dict):
+        return bool(info)
+    if info.get("raised_exception"):
+        return True
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())

@@ -1,0 +1,333 @@
+"""Quality Account pages and index, rendered from a small published DuckDB fixture.
+
+The fixture plants one case per behaviour a reader would check: a negative
+outlier (Beta, whose name also carries a `<script>` tag), a positive outlier,
+a provider with too few records, one with participation but no outcome rows,
+a provider in the UNKNOWN region and one with data in two years.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.publish.funnel_svg import FunnelPlot, FunnelPoint, Highlight
+from dagster_project.publish.quality_account import render_site
+
+BETA = "Beta <script>alert(1)</script> Trust"
+
+PROVIDERS = [
+    ("ENG", "England", "ENG", "England", "country"),
+    ("RAA", "Alpha Hospitals NHS Trust", "Y56", "London", "trust"),
+    ("RBB", BETA, "Y58", "South West", "trust"),
+    ("RCC", "Cedar Hospital", "Y56", "London", "trust"),
+    ("RDD", "Delta Clinic", "UNKNOWN", "Region not known", "independent"),
+    ("REE", "Echo NHS Trust", "Y61", "East of England", "trust"),
+]
+
+OUTCOME_COLUMNS = (
+    "financial_year", "provider_code", "region_code", "procedure", "measure", "modelled_records",
+    "average_pre_op_score", "average_post_op_score", "health_gain", "improved", "same", "worse",
+    "adjusted_post_op_score", "adjusted_health_gain", "standard_deviation", "outlier_status",
+    "england_adjusted_health_gain", "lower_limit_998", "lower_limit_95", "upper_limit_95",
+    "upper_limit_998",
+)  # fmt: skip
+
+HIP = "Hip Replacement Primary"
+CENTRE, SD = 21.37, 8.0  # England's Oxford Hip adjusted health gain and residual SD
+
+
+def _outcome(year, code, region, procedure, measure, n, gain, adjusted, sd, status, england):
+    limits = [None] * 4
+    if adjusted is not None and n:
+        half95, half998 = 1.959964 * SD / n**0.5, 3.090232 * SD / n**0.5
+        limits = [england - half998, england - half95, england + half95, england + half998]
+    return (
+        year, code, region, procedure, measure, n, 18.0, 18.0 + (gain or 0), gain, n, 0, 0,
+        None if adjusted is None else adjusted + 18.0, adjusted, sd, status, england, *limits,
+    )  # fmt: skip
+
+
+def _outcome_rows() -> list[tuple]:
+    y = "2017-18"
+    rows = [
+        _outcome(y, "ENG", "ENG", HIP, "Oxford Hip Score", 36000, 21.3, CENTRE, SD, None, CENTRE),
+        _outcome(y, "ENG", "ENG", HIP, "EQ-5D Index", 35000, 0.45, 0.4567, 0.22, None, 0.4567),
+        _outcome(y, "RAA", "Y56", HIP, "Oxford Hip Score", 200, 21.0, 21.5, 7.9,
+                 "Not an outlier", CENTRE),
+        _outcome(y, "RAA", "Y56", HIP, "EQ-5D Index", 190, 0.44, 0.4489, 0.21,
+                 "Not an outlier", 0.4567),
+        _outcome(y, "RAA", "Y56", "Total Hip Replacement", "Oxford Hip Score", 230, 20.8, None,
+                 None, None, None),
+        _outcome(y, "RBB", "Y58", HIP, "Oxford Hip Score", 150, 17.1, 17.0, 8.3,
+                 "Negative outlier (99.8%)", CENTRE),
+        _outcome(y, "RCC", "Y56", HIP, "Oxford Hip Score", 20, 22.0, None, None,
+                 "Insufficient records", CENTRE),
+        _outcome(y, "RDD", "UNKNOWN", HIP, "Oxford Hip Score", 300, 23.1, 23.0, 7.5,
+                 "Positive outlier (99.8%)", CENTRE),
+        _outcome("2016-17", "ENG", "ENG", HIP, "Oxford Hip Score", 35000, 21.0, 21.1, 8.1,
+                 None, 21.1),
+        _outcome("2016-17", "RAA", "Y56", HIP, "Oxford Hip Score", 180, 20.5, 20.9, 8.0,
+                 "Not an outlier", 21.1),
+    ]  # fmt: skip
+    return rows
+
+
+def _participation_rows() -> list[tuple]:
+    def row(year, code, region, procedure, hes, preop):
+        rate = None if hes is None or preop is None else preop / hes
+        return (year, code, region, procedure, hes, preop, rate, None, None, None, None, None, None)
+
+    return [
+        row("2017-18", "ENG", "ENG", "All Procedures", 100000, 80000),
+        row("2017-18", "RAA", "Y56", "All Procedures", 400, 300),
+        row("2017-18", "RAA", "Y56", "Primary Hip Replacement", 210, 219),
+        row("2017-18", "RBB", "Y58", "All Procedures", 170, 160),
+        row("2017-18", "RCC", "Y56", "All Procedures", 25, 21),
+        row("2017-18", "RDD", "UNKNOWN", "All Procedures", 320, 310),
+        row("2017-18", "REE", "Y61", "All Procedures", 90, 40),
+        row("2017-18", "REE", "Y61", "Revision Knee Replacement", None, None),
+        row("2016-17", "RAA", "Y56", "All Procedures", 380, 250),
+    ]
+
+
+def build_published_db(path: Path, *, reverse: bool = False) -> Path:
+    """The published tables as the contract defines them; `reverse` flips insert order."""
+
+    def ordered(rows):
+        return list(reversed(rows)) if reverse else list(rows)
+
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE providers (provider_code VARCHAR, provider_name VARCHAR, "
+        "region_code VARCHAR, region_name VARCHAR, provider_type VARCHAR)"
+    )
+    con.executemany("INSERT INTO providers VALUES (?, ?, ?, ?, ?)", ordered(PROVIDERS))
+    types = {
+        "modelled_records": "INTEGER", "improved": "INTEGER", "same": "INTEGER",
+        "worse": "INTEGER", "financial_year": "VARCHAR", "provider_code": "VARCHAR",
+        "region_code": "VARCHAR", "procedure": "VARCHAR", "measure": "VARCHAR",
+        "outlier_status": "VARCHAR",
+    }  # fmt: skip
+    columns = ", ".join(f"{c} {types.get(c, 'DOUBLE')}" for c in OUTCOME_COLUMNS)
+    con.execute(f"CREATE TABLE proms_provider_outcomes ({columns})")
+    marks = ", ".join("?" * len(OUTCOME_COLUMNS))
+    con.executemany(
+        f"INSERT INTO proms_provider_outcomes VALUES ({marks})", ordered(_outcome_rows())
+    )
+    con.execute(
+        "CREATE TABLE proms_participation (financial_year VARCHAR, provider_code VARCHAR, "
+        "region_code VARCHAR, procedure VARCHAR, hes_procedures INTEGER, "
+        "pre_op_questionnaires INTEGER, participation_rate DOUBLE, linked INTEGER, "
+        "linkage_rate DOUBLE, q2_issued INTEGER, issue_rate DOUBLE, q2_returned INTEGER, "
+        "response_rate DOUBLE)"
+    )
+    con.executemany(
+        f"INSERT INTO proms_participation VALUES ({', '.join('?' * 13)})",
+        ordered(_participation_rows()),
+    )
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[Path, list[Path]]:
+    root = tmp_path_factory.mktemp("qa")
+    db = build_published_db(root / "quality.duckdb")
+    site_dir = root / "site"
+    return site_dir, render_site(db, site_dir)
+
+
+def _page(site_dir: Path, code: str, year: str = "2017-18") -> str:
+    return (site_dir / code / year / "quality-account.html").read_text(encoding="utf-8")
+
+
+def _table_row(html: str, caption_start: str, row_header: str) -> str:
+    """The text of one table row, found by its caption and its row header."""
+    start = re.search(rf'<caption id="[^"]+">{re.escape(caption_start)}', html)
+    assert start, f"no table captioned {caption_start!r}"
+    table = html[start.start() : html.index("</table>", start.start())]
+    row = re.search(rf'<th scope="row">{re.escape(row_header)}</th>(.*?)</tr>', table, re.S)
+    assert row, f"no row {row_header!r} in table {caption_start!r}"
+    return re.sub(r"<[^>]+>", " ", row.group(1))
+
+
+def test_pages_written_for_each_provider_year(site):
+    site_dir, written = site
+    expected = [site_dir / "index.html"] + [
+        site_dir / code / year / "quality-account.html"
+        for code, year in [
+            ("RAA", "2016-17"), ("RAA", "2017-18"), ("RBB", "2017-18"),
+            ("RCC", "2017-18"), ("RDD", "2017-18"), ("REE", "2017-18"),
+        ]
+    ]  # fmt: skip
+    assert written == sorted(expected)
+    assert all(path.is_file() for path in written)
+    assert not (site_dir / "ENG").exists()
+
+
+def test_page_has_one_h1_with_year_and_provider(site):
+    html = _page(site[0], "RAA")
+    assert '<html lang="en-GB">' in html
+    assert html.count("<h1") == 1
+    assert "<h1>Quality Account 2017-18: Alpha Hospitals NHS Trust</h1>" in html
+    assert "<title>Quality Account 2017-18: Alpha Hospitals NHS Trust</title>" in html
+    assert "first part of the Quality Account" in html
+    headings = [int(level) for level in re.findall(r"<h([1-6])", html)]
+    assert all(b - a <= 1 for a, b in zip(headings, headings[1:], strict=False))
+
+
+def test_negative_outlier_status_in_words_and_colour(site):
+    html = _page(site[0], "RBB")
+    row = _table_row(html, "Primary hip replacement, 2017-18", "Oxford Hip Score")
+    assert "Negative outlier (99.8%)" in row
+    assert '<span class="tag tag--negative">Negative outlier (99.8%)</span>' in html
+
+
+def test_england_value_beside_provider(site):
+    html = _page(site[0], "RAA")
+    oxford = _table_row(html, "Primary hip replacement, 2017-18", "Oxford Hip Score").split()
+    assert oxford[:5] == ["200", "21.0", "21.5", "21.4", "17.0"]  # n, gain, adj, England, low
+    eq5d = _table_row(html, "Primary hip replacement, 2017-18", "EQ-5D Index").split()
+    assert eq5d[2:4] == ["0.449", "0.457"]  # 3 dp for EQ-5D
+
+
+def test_missing_values_are_explained(site):
+    html = _page(site[0], "RCC")
+    row = _table_row(html, "Primary hip replacement", "Oxford Hip Score")
+    assert "not published: fewer than 30 modelled records" in row
+    assert "Insufficient records" in row
+    total = _table_row(_page(site[0], "RAA"), "All hip replacements", "Oxford Hip Score")
+    assert "total groups" in total
+    assert "20.8" in total  # unadjusted health gain still shown
+
+
+def test_participation_as_percentage(site):
+    html = _page(site[0], "RAA")
+    assert "75.0%" in _table_row(html, "Participation in PROMs", "All Procedures")
+    assert "80.0%" in _table_row(html, "Participation in PROMs", "All Procedures")  # England
+    assert "104.3%" in _table_row(html, "Participation in PROMs", "Primary Hip Replacement")
+    suppressed = _table_row(_page(site[0], "REE"), "Participation", "Revision Knee Replacement")
+    assert "not published" in suppressed
+
+
+def test_provider_without_outcomes_says_so(site):
+    html = _page(site[0], "REE")
+    assert "There are no published PROMs outcome figures for Echo NHS Trust in 2017-18." in html
+    assert "<svg" not in html
+
+
+def test_funnel_svg_text_alternative_and_highlight(site):
+    html = _page(site[0], "RBB")
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    title = re.search(r'<title id="([^"]+)">(.*?)</title>', svg)
+    desc = re.search(r'<desc id="([^"]+)">(.*?)</desc>', svg)
+    assert title and desc
+    assert f'aria-labelledby="{title.group(1)}"' in svg
+    assert "Oxford Hip Score" in title.group(2)
+    assert "below the lower 99.8% limit" in desc.group(2)
+    assert "Negative outlier (99.8%)" in desc.group(2)
+    assert "21.4" in desc.group(2)  # England's centre line
+    assert svg.count("<polygon") == 2  # highlighted diamond and its legend key
+    assert re.search(r'<g class="funnel-highlight">.*>RBB</text>', svg)
+    assert svg.count("<circle") == 3 + 1  # three plotted providers + legend key (RCC too few)
+    assert len(re.findall(r'stroke-dasharray="2 3"', svg)) == 3  # two 99.8% curves + key
+
+
+def test_funnel_not_plotted_provider_explained(site):
+    html = _page(site[0], "RCC")
+    desc = re.search(r"<desc[^>]*>(.*?)</desc>", html).group(1)
+    assert "Cedar Hospital is not plotted: Insufficient records" in desc
+    assert "funnel-highlight" not in html
+
+
+def test_svg_numbers_have_fixed_precision():
+    plot = FunnelPlot.build(
+        slug="t", subject="primary hip replacement, 2017-18", measure="Oxford Hip Score",
+        points=[FunnelPoint("B", 120, 19.123456), FunnelPoint("A", 999, 21.298765)],
+        centre=21.0, sd=8.0, decimals=1,
+    )  # fmt: skip
+    svg = str(plot.svg(Highlight("A", "A & Co", "Not an outlier")))
+    attributes = re.findall(r' (?:x|y|x1|x2|y1|y2|cx|cy|d|points)="([^"]+)"', svg)
+    numbers = [n for value in attributes for n in re.findall(r"-?[\d.]+", value)]
+    assert len(numbers) > 100
+    assert all(re.fullmatch(r"-?\d+\.\d\d", n) for n in numbers), numbers
+    assert "A &amp; Co" in svg
+    assert "within the 95% limits" in svg
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.h2: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs.append(dict(attrs)["href"])
+        self._in_h2 = tag == "h2"
+
+    def handle_endtag(self, tag):
+        self._in_h2 = False
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.h2.append(data)
+
+
+def test_index_groups_regions_with_unknown_last_and_links_resolve(site):
+    site_dir, _ = site
+    html = (site_dir / "index.html").read_text(encoding="utf-8")
+    parser = _Links()
+    parser.feed(html)
+    assert parser.h2 == ["East of England", "London", "South West", "Region not known"]
+    london = html[html.index(">London</h2>") : html.index(">South West</h2>")]
+    assert london.index("Alpha Hospitals") < london.index("Cedar Hospital")
+    assert "England (ENG)" not in html and ">England<" not in html
+    pages = [h for h in parser.hrefs if h.endswith(".html")]
+    assert "RAA/2016-17/quality-account.html" in pages
+    for href in pages:
+        assert not href.startswith("/") and (site_dir / href).is_file(), href
+    for page in site_dir.glob("*/*/quality-account.html"):
+        assert 'href="../../index.html"' in page.read_text(encoding="utf-8")
+
+
+def test_markup_in_provider_name_is_escaped(site):
+    site_dir, written = site
+    for path in written:
+        assert "<script>alert" not in path.read_text(encoding="utf-8"), path
+    escaped = "Beta &lt;script&gt;alert(1)&lt;/script&gt; Trust"
+    assert escaped in (site_dir / "index.html").read_text(encoding="utf-8")
+    html = _page(site_dir, "RBB")
+    assert f"<h1>Quality Account 2017-18: {escaped}</h1>" in html
+    assert escaped in html[html.index("<desc") : html.index("</desc>")]
+
+
+def test_same_data_in_any_row_order_gives_identical_bytes(tmp_path, site):
+    site_dir, written = site
+    db = build_published_db(tmp_path / "reversed.duckdb", reverse=True)
+    again = render_site(db, tmp_path / "site")
+    assert [p.relative_to(tmp_path / "site") for p in again] == [
+        p.relative_to(site_dir) for p in written
+    ]
+    for first, second in zip(written, again, strict=True):
+        assert first.read_bytes() == second.read_bytes(), first
+
+
+def test_render_subset_of_providers(tmp_path):
+    db = build_published_db(tmp_path / "quality.duckdb")
+    site_dir = tmp_path / "site"
+    written = render_site(db, site_dir, provider_codes=["RAA"])
+    assert written == [
+        site_dir / "RAA" / "2016-17" / "quality-account.html",
+        site_dir / "RAA" / "2017-18" / "quality-account.html",
+        site_dir / "index.html",
+    ]
+    assert not (site_dir / "RBB").exists()
+    with pytest.raises(ValueError, match="ENG"):
+        render_site(db, site_dir, provider_codes=["ENG"])
