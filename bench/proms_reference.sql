@@ -6,8 +6,10 @@
 --   SET VARIABLE hip_files      = ['.../Hip Replacement Provider 1617.csv', ...];
 --   SET VARIABLE knee_files     = ['.../Knee Replacement Provider 1617.csv', ...];
 --   SET VARIABLE partlink_files = ['.../PartLink Hip and Knee Replacement 1617.csv', ...];
--- read_csv(getvariable('hip_files'), ...) works as written in DuckDB 2.0.1. The files must be
--- unzipped first: read_csv does not open .zip archives. An empty list makes read_csv fail.
+-- read_csv(getvariable('hip_files'), ...) takes such a list as it is in DuckDB 2.0.1 (checked),
+-- and so does list_concat(getvariable(...), getvariable(...)), used below to read hip and knee
+-- in one pass. The files must be unzipped first: read_csv does not open .zip archives, and an
+-- empty list makes it fail. Run the whole file as one script (Python: con.execute(text)).
 --
 -- Outputs: reference_provider_outcomes, reference_participation (plain tables; the working
 -- tables are TEMP and dropped at the end).
@@ -21,7 +23,10 @@
 --     adjusted health gain = adjusted post-op - England average pre-op;
 --   * standard deviation = sample SD of the provider's residuals; the funnel limits use
 --     England's residual sample SD / sqrt(modelled records), z = 1.959964 and 3.090232;
---   * adjusted figures, SD and an outlier test only where modelled records >= 30;
+--   * adjusted figures, SD and an outlier test only where modelled records >= 30; status
+--     'Insufficient records' for 1-29 and 'No procedures' for 0 (Time Series' wording);
+--   * England: provider_code 'ENG', all records of the public file (a few short of NHS
+--     Digital's own, so England's row differs slightly), status 'Not an outlier';
 --   * Total groups: averages over every modelled record of both subgroups, but counts
 --     (modelled, improved, same, worse) are the sum of the subgroups' published counts, so a
 --     suppressed subgroup adds nothing; Totals' adjusted figures come from a model whose
@@ -207,8 +212,8 @@ long AS (
     INTO NAME field VALUE val
 )
 SELECT
-    '20' || regexp_extract(filename, '(\d\d)(\d\d)\.csv$', 1) || '-'
-        || regexp_extract(filename, '(\d\d)(\d\d)\.csv$', 2) AS financial_year,
+    '20' || regexp_extract(lower(filename), '(\d\d)(\d\d)\.csv$', 1) || '-'
+        || regexp_extract(lower(filename), '(\d\d)(\d\d)\.csv$', 2) AS financial_year,
     filename,
     CASE WHEN "Organisation Code" = 'England' THEN 'ENG' ELSE "Organisation Code" END
         AS provider_code,
@@ -348,6 +353,8 @@ ORDER BY financial_year, provider_code, procedure, measure;
 
 -- 8. Participation: pre-op questionnaires / HES procedures per PartLink group, as published
 -- (a suppressed count gives no rate; no HES procedures gives 0, even with questionnaires).
+-- PartLink itself sometimes prints a primary knee rate beside a suppressed HES count; that
+-- rate cannot be had from the published counts, so it is NULL here.
 CREATE OR REPLACE TABLE reference_participation AS
 SELECT financial_year, provider_code,
     CASE

@@ -13,15 +13,18 @@ from pathlib import Path
 
 DEFAULT_HOME = "qa_home"
 HOME_ENV = "QA_HOME"
+LANDING_ENV = "QA_LANDING"
 
 
 @dataclass(frozen=True)
 class Home:
     root: Path
+    landing_dir: Path | None = None
 
     @property
     def landing(self) -> Path:
-        return self.root / "landing"
+        """Where feeds are delivered: `<home>/landing` unless `qa run --landing` names another."""
+        return self.landing_dir or self.root / "landing"
 
     @property
     def raw(self) -> Path:
@@ -61,6 +64,7 @@ class Home:
         return self.root / "dagster"
 
     def ensure(self) -> Home:
+        """Create the folders, and Dagster's settings on first use (no telemetry)."""
         for folder in (
             self.landing,
             self.raw,
@@ -72,10 +76,29 @@ class Home:
             self.dagster,
         ):
             folder.mkdir(parents=True, exist_ok=True)
+        settings = self.dagster / "dagster.yaml"
+        if not settings.exists():
+            settings.write_text("telemetry:\n  enabled: false\n")
         return self
 
 
-def resolve_home(path: str | os.PathLike[str] | None = None) -> Home:
+def resolve_home(
+    path: str | os.PathLike[str] | None = None, landing: str | os.PathLike[str] | None = None
+) -> Home:
     """The home named on the command line, else $QA_HOME, else ./qa_home, made absolute."""
     chosen = path or os.environ.get(HOME_ENV) or DEFAULT_HOME
-    return Home(Path(chosen).expanduser().resolve())
+    landing = landing or os.environ.get(LANDING_ENV) or None
+    return Home(
+        Path(chosen).expanduser().resolve(),
+        Path(landing).expanduser().resolve() if landing else None,
+    )
+
+
+def export_home(home: Home) -> None:
+    """Make `home` the one every stage sees, dbt's subprocesses included."""
+    os.environ[HOME_ENV] = str(home.root)
+    if home.landing_dir:
+        os.environ[LANDING_ENV] = str(home.landing_dir)
+    else:
+        os.environ.pop(LANDING_ENV, None)
+    os.environ["DAGSTER_HOME"] = str(home.dagster)

@@ -158,4 +158,6 @@ def _truth(
 
 
 def _num(value: float, digits: int) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), digits)
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0

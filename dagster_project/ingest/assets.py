@@ -1,0 +1,55 @@
+"""Ingest assets: one per feed, landing files to parsed Parquet."""
+
+
+import dagster as dg
+
+from dagster_project.ingest.feeds import FEEDS, IngestReport, ingest_feed
+from dagster_project.ingest.landing import LandingFileError
+from dagster_project.resources import HomeResource
+
+
+def _metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
+    rows = [
+        f"| {f.source} | {f.kind} | {f.table or 'skipped'} | {f.rows} | {f.sha256[:12]} | {f.note} |"
+        for f in report.files
+    ]
+    table = "| file | kind | table | rows | sha256 | note |\n|---|---|---|---|---|---|\n" + "\n".join(
+        rows
+    )
+    return {
+        "files": dg.MetadataValue.int(len(report.files)),
+        "rows_in": dg.MetadataValue.int(sum(report.rows_by_table.values())),
+        **{f"rows_{t}": dg.MetadataValue.int(n) for t, n in sorted(report.rows_by_table.items())},
+        "source_files": dg.MetadataValue.md(table if report.files else "No files in landing."),
+    }
+
+
+def build_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
+    feed = FEEDS[feed_name]
+
+    @dg.asset(
+        key=["ingest", feed_name],
+        group_name="ingest",
+        description=f"{feed.description} Landing files parsed as text, stamped with "
+        "file, checksum and line number.",
+        kinds={"python", "parquet"},
+    )
+    def _ingest(context: dg.AssetExecutionContext, home: HomeResource) -> dg.MaterializeResult:
+        try:
+            report = ingest_feed(home.home(), feed_name)
+        except LandingFileError as exc:
+            raise dg.Failure(
+                description=f"Cannot read landing file {exc.source}: {exc.problem}",
+                metadata={"file": exc.source, "problem": exc.problem},
+                allow_retries=False,
+            ) from exc
+        for entry in report.files:
+            if entry.table is None:
+                context.log.info(f"{entry.source}: {entry.note}")
+        return dg.MaterializeResult(metadata=_metadata(report))
+
+    _ingest.__name__ = f"ingest_{feed_name}"
+    return _ingest
+
+
+INGEST_ASSETS = [build_ingest_asset(name) for name in FEEDS]

@@ -1,0 +1,1 @@
+"""Transform: the dbt project over DuckDB, wired into Dagster."""
