@@ -28,9 +28,22 @@ build_everything = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+build_warehouse = dg.define_asset_job(
+    "build_warehouse",
+    selection=dg.AssetSelection.groups("ingest", "validation", "transform"),
+    description="Ingest, validation and dbt build, without publishing: for checking figures.",
+    executor_def=dg.in_process_executor,
+)
+
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, *VALIDATION_ASSETS, warehouse_models, published_warehouse, quality_account_site],
-    jobs=[build_everything],
+    assets=[
+        *INGEST_ASSETS,
+        *VALIDATION_ASSETS,
+        warehouse_models,
+        published_warehouse,
+        quality_account_site,
+    ],
+    jobs=[build_everything, build_warehouse],
     resources={
         "home": HomeResource(
             root=str(HOME.root), landing=str(HOME.landing_dir) if HOME.landing_dir else None

@@ -1,6 +1,5 @@
 """Ingest assets: one per feed, landing files to parsed Parquet."""
 
-
 import dagster as dg
 
 from dagster_project.ingest.feeds import FEEDS, IngestReport, ingest_feed
@@ -9,13 +8,13 @@ from dagster_project.resources import HomeResource
 
 
 def _metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
-    rows = [
-        f"| {f.source} | {f.kind} | {f.table or 'skipped'} | {f.rows} | {f.sha256[:12]} | {f.note} |"
+    header = "| file | kind | table | rows | sha256 | note |\n|---|---|---|---|---|---|\n"
+    rows = "\n".join(
+        f"| {f.source} | {f.kind} | {f.table or 'skipped'} | {f.rows} | {f.sha256[:12]} "
+        f"| {f.note} |"
         for f in report.files
-    ]
-    table = "| file | kind | table | rows | sha256 | note |\n|---|---|---|---|---|---|\n" + "\n".join(
-        rows
     )
+    table = header + rows
     return {
         "files": dg.MetadataValue.int(len(report.files)),
         "rows_in": dg.MetadataValue.int(sum(report.rows_by_table.values())),

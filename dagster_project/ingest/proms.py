@@ -177,7 +177,9 @@ def classify(header: list[str]) -> FileKind | None:
     if "modelled records" in has and "organisation type" in has:
         return FileKind("provcomm", None, "published reference table (ProvComm): not ingested")
     if first == "orgcode" and any(f.startswith("outlier ") for f in folded):
-        return FileKind("time_series", None, "published reference table (Time Series): not ingested")
+        return FileKind(
+            "time_series", None, "published reference table (Time Series): not ingested"
+        )
     if first == "lookup" and {"improved", "unchanged", "worsened"} <= has:
         return FileKind("key_facts", None, "published reference table (Key Facts): not ingested")
     return None

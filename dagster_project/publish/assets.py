@@ -1,6 +1,5 @@
 """Publish assets: the observatories' DuckDB file and the providers' site."""
 
-
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 

@@ -50,7 +50,9 @@ def _input_files(home: Home) -> list[dict[str, str]]:
         if sidecar.parent.name.startswith("_"):
             continue
         data = json.loads(sidecar.read_text())
-        files.append({"table": data["table"], "source_file": data["source"], "sha256": data["sha256"]})
+        files.append(
+            {"table": data["table"], "source_file": data["source"], "sha256": data["sha256"]}
+        )
     return sorted(files, key=lambda f: (f["table"], f["source_file"]))
 
 
@@ -92,7 +94,9 @@ def publish(home: Home, now: datetime | None = None) -> Publication:
                 [publication_id, now, __version__, table, count, json.dumps(inputs)],
             )
         for table in [*sorted(counts), "publication"]:
-            con.execute(f"copy main.\"{table}\" to '{parquet_dir / (table + '.parquet')}' (format parquet)")
+            con.execute(
+                f"copy main.\"{table}\" to '{parquet_dir / (table + '.parquet')}' (format parquet)"
+            )
         con.execute("checkpoint")
     except BaseException:
         con.close()

@@ -6,7 +6,6 @@ quarantined is an error that blocks everything downstream, because figures
 built from what is left would mislead.
 """
 
-
 import dagster as dg
 
 from dagster_project.ingest.feeds import FEEDS

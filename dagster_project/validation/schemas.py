@@ -10,10 +10,10 @@ import pandas as pd
 
 from dagster_project.ingest.proms import (
     PARTICIPATION_COLUMNS,
-    SUPPRESSED,
     POST_ITEMS,
     PRE_ITEMS,
     RECORD_COLUMNS,
+    SUPPRESSED,
 )
 
 _META = {

@@ -44,7 +44,9 @@ class SplitResult:
         return self.records_quarantined / self.rows_in if self.rows_in else 0.0
 
 
-def split(frame: pd.DataFrame, failures: list[Failure], suite: Suite, columns: list[str]) -> SplitResult:
+def split(
+    frame: pd.DataFrame, failures: list[Failure], suite: Suite, columns: list[str]
+) -> SplitResult:
     """`columns` are the published values kept in quarantine's `record` field."""
     whole: set = set()
     set_aside: dict[str, set] = {}
@@ -88,7 +90,11 @@ def split(frame: pd.DataFrame, failures: list[Failure], suite: Suite, columns: l
             continue
         valid.loc[labels, suite.groups[grain]] = None
         previous = valid.loc[labels, "set_aside"]
-        valid.loc[labels, "set_aside"] = previous.fillna("").where(previous.isna(), previous + ",") + grain
+        valid.loc[labels, "set_aside"] = (
+            previous.fillna("").where(previous.isna(), previous + ",") + grain
+        )
     quarantine = pd.DataFrame(entries, columns=QUARANTINE_COLUMNS)
-    quarantine = quarantine.sort_values(["row_number", "rule"], kind="stable").reset_index(drop=True)
+    quarantine = quarantine.sort_values(["row_number", "rule"], kind="stable").reset_index(
+        drop=True
+    )
     return SplitResult(valid, quarantine, len(frame), len(whole), by_rule)

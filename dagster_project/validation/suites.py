@@ -88,8 +88,10 @@ def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> Suite:
     for exp in document.get("expectations", []):
         grain = exp.get("meta", {}).get("grain", "record")
         if grain != "record" and grain not in document.get("meta", {}).get("groups", {}):
-            raise SuiteError(f"{path.name}: rule {exp.get('meta', {}).get('rule')} has "
-                             f"grain {grain!r}, which the suite's meta.groups does not define")
+            raise SuiteError(
+                f"{path.name}: rule {exp.get('meta', {}).get('rule')} has "
+                f"grain {grain!r}, which the suite's meta.groups does not define"
+            )
     return Suite(name, path, document)
 
 
@@ -127,9 +129,9 @@ def run_suite(frame: pd.DataFrame, suite: Suite) -> list[Failure]:
     """Every failing rule with the frame index labels of the rows that broke it."""
     context = _context()
     source = context.data_sources.add_or_update_pandas(f"qa_{suite.name}")
-    asset = next((a for a in source.assets if a.name == "frame"), None) or source.add_dataframe_asset(
-        "frame"
-    )
+    asset = next(
+        (a for a in source.assets if a.name == "frame"), None
+    ) or source.add_dataframe_asset("frame")
     batch_definition = next(
         (b for b in asset.batch_definitions if b.name == "whole"), None
     ) or asset.add_batch_definition_whole_dataframe("whole")
@@ -141,7 +143,9 @@ def run_suite(frame: pd.DataFrame, suite: Suite) -> list[Failure]:
     rules = {rule.name: rule for rule in suite.rules()}
     failures: list[Failure] = []
     for outcome in result.results:
-        rule = rules[(outcome.expectation_config.meta or {}).get("rule", outcome.expectation_config.type)]
+        rule = rules[
+            (outcome.expectation_config.meta or {}).get("rule", outcome.expectation_config.type)
+        ]
         info = outcome.exception_info or {}
         if _raised(info):
             raise SuiteError(f"{suite.path.name}: rule {rule.name} could not be evaluated: {info}")

@@ -1,0 +1,139 @@
+"""Running every asset once, in process, against one home, with progress as it goes.
+
+The run is recorded in the home's own Dagster instance, so `make dev` shows it
+beside the runs started from the UI. Progress comes from the run's event log,
+polled while the run works in a thread, so the command line sees the same
+events the UI does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+from dagster_project.home import Home, export_home
+
+_WATCHED = {
+    DagsterEventType.STEP_START,
+    DagsterEventType.STEP_SUCCESS,
+    DagsterEventType.STEP_FAILURE,
+    DagsterEventType.STEP_SKIPPED,
+    DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    log_path: str = ""
+    failures: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _describe(event: dg.DagsterEvent) -> str:
+    data = event.event_specific_data
+    error = getattr(data, "error", None)
+    if error is None:
+        return event.message or event.event_type_value
+    # A dagster Failure carries the user-facing description; other errors their message.
+    message = error.message.strip()
+    cause = error.cause
+    while cause is not None and "Failure" not in (cause.cls_name or ""):
+        cause = cause.cause
+    if cause is not None:
+        message = cause.message.strip()
+    return message.removeprefix("dagster._core.definitions.events.Failure: ")
+
+
+def _follow(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    thread: threading.Thread,
+    on_event: Callable[[str, str], None] | None,
+) -> None:
+    """Report step events from the event log until the run's thread ends."""
+    seen = 0
+    while True:
+        alive = thread.is_alive()
+        if on_event is not None:
+            records = instance.all_logs(run_id)
+            for record in records[seen:]:
+                event = record.dagster_event
+                if event is not None and event.event_type in _WATCHED:
+                    on_event(event.event_type_value, event.step_key or "")
+            seen = len(records)
+        if not alive:
+            return
+        time.sleep(0.3)
+
+
+def run_pipeline(
+    home: Home,
+    on_event: Callable[[str, str], None] | None = None,
+    job_name: str = "build_everything",
+) -> RunOutcome:
+    """Materialise every asset once; `on_event(kind, step)` hears each step start and end."""
+    home.ensure()
+    export_home(home)
+    from dagster_project.definitions import defs
+    from dagster_project.resources import HomeResource
+
+    job = defs.resolve_job_def(job_name)
+    run_id = str(uuid.uuid4())
+    box: dict[str, object] = {}
+    with dg.DagsterInstance.from_config(str(home.dagster)) as instance:
+        log_path = home.dagster / "logs" / f"{run_id}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+
+        def work() -> None:
+            try:
+                box["result"] = job.execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    raise_on_error=False,
+                    resources={
+                        "home": HomeResource(
+                            root=str(home.root),
+                            landing=str(home.landing_dir) if home.landing_dir else None,
+                        )
+                    },
+                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                )
+            except BaseException as exc:  # surfaced below, after the thread ends
+                box["error"] = exc
+
+        # dbt's own log lines go to the run's log file, not the terminal.
+        with log_path.open("w", encoding="utf-8") as log_file, contextlib.redirect_stdout(log_file):
+            thread = threading.Thread(target=work, name="qa-run")
+            thread.start()
+            _follow(instance, run_id, thread, on_event)
+            thread.join()
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        result = box["result"]
+        outcome = RunOutcome(result.success, run_id, str(log_path))  # type: ignore[attr-defined]
+        for event in result.all_events:  # type: ignore[attr-defined]
+            if event.event_type == DagsterEventType.STEP_FAILURE:
+                outcome.failures.append(f"{event.step_key}: {_describe(event)}")
+            elif event.event_type == DagsterEventType.STEP_SKIPPED:
+                outcome.skipped.append(event.step_key or "")
+            elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                evaluation = event.event_specific_data
+                if not evaluation.passed:
+                    outcome.failed_checks.append(
+                        f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} "
+                        f"({evaluation.severity.value}): {evaluation.description or ''}".rstrip(
+                            ": "
+                        )
+                    )
+        outcome.success = outcome.success and not outcome.failures
+        return outcome
