@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both install into .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+QA_HOME ?= $(CURDIR)/qa_home
+export QA_HOME
+
+.PHONY: install demo test lint dev bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/qa demo --home "$(QA_HOME)"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install lint
+	$(BIN)/pytest
+
+dev: install
+	mkdir -p "$(QA_HOME)/dagster"
+	cd "$(CURDIR)" && DAGSTER_HOME="$(QA_HOME)/dagster" $(BIN)/dg dev
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf "$(QA_HOME)" dbt/target dbt/logs .pytest_cache

@@ -1,0 +1,51 @@
+"""Shared fixtures: one synthetic pipeline run per session, and the real NHS data when present."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+STRICT = os.environ.get("QA_STRICT") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip for a newcomer without the optional tool or data; fail in CI (QA_STRICT=1)."""
+    if STRICT:
+        pytest.fail(f"required in CI (QA_STRICT=1): {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def proms_data_dir() -> Path:
+    folder = SHARED_DATA / "proms"
+    if not folder.is_dir():
+        skip_or_fail(f"real PROMs data packs not found at {folder}")
+    return folder
+
+
+@dataclass
+class SyntheticRun:
+    home: object
+    truth: dict
+    outcome: object
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> SyntheticRun:
+    """The whole pipeline, through Dagster, once per session on a small synthetic region."""
+    from dagster_project.home import resolve_home
+    from dagster_project.runner import run_pipeline
+    from dagster_project.synth import write_synthetic_region
+
+    root = tmp_path_factory.mktemp("synthetic_home")
+    home = resolve_home(root).ensure()
+    truth_path = root / "synthetic-truth.json"
+    write_synthetic_region(home.landing, truth_path, providers=24, seed=7)
+    outcome = run_pipeline(home)
+    return SyntheticRun(home, json.loads(truth_path.read_text()), outcome)
