@@ -172,6 +172,8 @@ def planted(role: str) -> tuple[Procedure, float | None] | None:
 
 def status_for(z: float, n: int) -> str:
     """The published outlier vocabulary for one provider, group and measure."""
+    if n == 0:
+        return "No procedures"
     if n < MIN_MODELLED:
         return "Insufficient records"
     if z < -Z998:

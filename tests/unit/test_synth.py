@@ -238,6 +238,8 @@ def _z_scores(frame: pd.DataFrame, label: str, measure: str, flag: str) -> pd.Da
 
 
 def _status(z: float, n: int) -> str:
+    if n == 0:
+        return "No procedures"
     if n < 30:
         return "Insufficient records"
     for limit, level in ((Z998, "99.8%"), (Z95, "95%")):

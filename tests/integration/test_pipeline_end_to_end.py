@@ -1,0 +1,190 @@
+"""The whole pipeline through Dagster on a synthetic region: it must find exactly what was planted."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+FLAGGED = {
+    "Positive outlier (99.8%)",
+    "Positive outlier (95%)",
+    "Negative outlier (95%)",
+    "Negative outlier (99.8%)",
+}
+
+
+@pytest.fixture(scope="module")
+def published(synthetic_run) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
+    try:
+        return {
+            t: con.execute(f"select * from {t}").df()
+            for t in ("providers", "proms_provider_outcomes", "proms_participation", "publication")
+        }
+    finally:
+        con.close()
+
+
+def _expected(truth: dict) -> dict[tuple[str, str, str, str], str]:
+    return {
+        (year, p["code"], group, measure): status
+        for p in truth["providers"]
+        for year, groups in p["expected_status"].items()
+        for group, measures in groups.items()
+        for measure, status in measures.items()
+    }
+
+
+def test_run_succeeds_without_failed_checks(synthetic_run):
+    outcome = synthetic_run.outcome
+    assert outcome.success, outcome.failures
+    assert outcome.failed_checks == []
+
+
+def test_outlier_status_matches_what_was_planted(synthetic_run, published):
+    expected = _expected(synthetic_run.truth)
+    rows = published["proms_provider_outcomes"]
+    found = {
+        (r.financial_year, r.provider_code, r.procedure, r.measure): r.outlier_status
+        for r in rows.itertuples()
+        if r.provider_code != "ENG" and not r.procedure.startswith("Total")
+    }
+    assert set(found) == set(expected), "published groups differ from the synthetic region's"
+    wrong = {k: (found[k], v) for k, v in expected.items() if found[k] != v}
+    assert not wrong, f"status differs from the planted truth (found, expected): {wrong}"
+
+
+def test_only_planted_providers_are_flagged(synthetic_run, published):
+    rows = published["proms_provider_outcomes"]
+    flagged = set(
+        rows.loc[rows.outlier_status.isin(FLAGGED), ["provider_code"]].provider_code.unique()
+    )
+    planted = {p["code"] for p in synthetic_run.truth["providers"] if p["planted"]}
+    null_roles = {p["code"] for p in synthetic_run.truth["providers"] if p["role"] == "null"}
+    assert flagged, "no provider was flagged at all"
+    assert flagged <= planted
+    assert not flagged & null_roles
+
+
+def test_small_provider_with_large_effect_is_insufficient_records(synthetic_run, published):
+    rows = published["proms_provider_outcomes"]
+    small = [
+        p for p in synthetic_run.truth["providers"] if p["role"].endswith("insufficient_records")
+    ]
+    assert small, "the synthetic region should plant a large effect on few records"
+    for provider in small:
+        joint = provider["role"].split("_")[0].capitalize()
+        mine = rows[
+            (rows.provider_code == provider["code"])
+            & (rows.procedure == f"{joint} Replacement Primary")
+        ]
+        planted = mine[mine.measure.str.startswith("Oxford")]
+        assert not planted.empty
+        assert set(planted.outlier_status) == {"Insufficient records"}
+        assert planted.adjusted_health_gain.isna().all()
+        assert (planted.modelled_records < 30).all()
+
+
+def test_adjusted_figures_are_consistent_with_the_limits(published):
+    rows = published["proms_provider_outcomes"]
+    tested = rows[rows.lower_limit_95.notna()]
+    assert not tested.empty
+    above = tested.adjusted_health_gain > tested.upper_limit_998
+    assert (tested.loc[above, "outlier_status"] == "Positive outlier (99.8%)").all()
+    below = tested.adjusted_health_gain < tested.lower_limit_998
+    assert (tested.loc[below, "outlier_status"] == "Negative outlier (99.8%)").all()
+    inside = (tested.adjusted_health_gain >= tested.lower_limit_95) & (
+        tested.adjusted_health_gain <= tested.upper_limit_95
+    )
+    assert (tested.loc[inside, "outlier_status"] == "Not an outlier").all()
+
+
+def test_england_adjusted_equals_actual(published):
+    rows = published["proms_provider_outcomes"]
+    england = rows[(rows.provider_code == "ENG") & ~rows.procedure.str.startswith("Total")]
+    assert not england.empty
+    assert (england.adjusted_post_op_score - england.average_post_op_score).abs().max() < 1e-9
+    assert (england.outlier_status == "Not an outlier").all()
+
+
+def test_totals_publish_no_adjusted_figures(published):
+    rows = published["proms_provider_outcomes"]
+    totals = rows[rows.procedure.str.startswith("Total")]
+    assert not totals.empty
+    assert (
+        totals[["adjusted_post_op_score", "adjusted_health_gain", "standard_deviation"]]
+        .isna()
+        .all()
+        .all()
+    )
+    assert totals.average_pre_op_score.notna().any()
+
+
+def test_suppressed_provider_shows_no_figures(synthetic_run, published):
+    suppressed = [p for p in synthetic_run.truth["providers"] if p["hes_suppressed_groups"]]
+    assert suppressed
+    rows = published["proms_provider_outcomes"]
+    for provider in suppressed:
+        hip = rows[(rows.provider_code == provider["code"]) & rows.procedure.str.contains("Hip")]
+        assert not hip.empty
+        assert hip[["modelled_records", "average_pre_op_score", "health_gain"]].isna().all().all()
+    part = published["proms_participation"]
+    mine = part[
+        part.provider_code.isin([p["code"] for p in suppressed])
+        & (part.procedure == "Hip Replacement")
+    ]
+    assert mine.hes_procedures.isna().all() and mine.participation_rate.isna().all()
+
+
+def test_providers_named_and_placed_from_data(synthetic_run, published):
+    providers = published["providers"].set_index("provider_code")
+    assert providers.loc["ENG", "region_code"] == "ENG"
+    for p in synthetic_run.truth["providers"]:
+        row = providers.loc[p["code"]]
+        assert row.region_code == p["region_code"], p["code"]
+        assert row.provider_name == p["name"]
+    missing = [p for p in synthetic_run.truth["providers"] if not p["in_ods_extract"]]
+    assert missing and all(providers.loc[p["code"], "region_code"] == "UNKNOWN" for p in missing)
+
+
+def test_every_published_table_has_region_code(published):
+    for name, frame in published.items():
+        if name in ("publication", "providers"):
+            continue
+        assert "region_code" in frame.columns, name
+        assert frame.region_code.notna().all(), name
+
+
+def test_publication_records_its_inputs(synthetic_run, published):
+    publication = published["publication"]
+    counts = dict(zip(publication.table_name, publication.row_count, strict=True))
+    assert counts["proms_provider_outcomes"] == len(published["proms_provider_outcomes"])
+    parquet_root = synthetic_run.home.published / "parquet"
+    current = (parquet_root / "CURRENT").read_text().strip()
+    assert current == publication.publication_id.iloc[0]
+    from_parquet = pd.read_parquet(parquet_root / current / "proms_provider_outcomes.parquet")
+    assert len(from_parquet) == counts["proms_provider_outcomes"]
+
+
+def test_nothing_quarantined_from_clean_synthetic_data(synthetic_run):
+    held = [
+        p for p in synthetic_run.home.quarantine.rglob("*.parquet") if p.name != "_empty.parquet"
+    ]
+    assert held, "validation should write a quarantine file per source file"
+    assert sum(len(pd.read_parquet(p)) for p in held) == 0
+
+
+def test_quality_account_pages_written(synthetic_run):
+    site = synthetic_run.home.site
+    assert (site / "index.html").exists()
+    negative = next(
+        p for p in synthetic_run.truth["providers"] if p["role"] == "hip_negative_outlier_99.8"
+    )
+    year = synthetic_run.truth["years"][0]
+    page = (site / negative["code"] / year / "quality-account.html").read_text()
+    assert negative["name"] in page.upper()
+    assert "Negative outlier (99.8%)" in page
+    assert "<svg" in page
