@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import skip_or_fail
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
@@ -208,13 +207,18 @@ def year_run(request, proms_data_dir: Path, tmp_path_factory) -> YearRun:
         skip_or_fail(f"real PROMs data pack for {year} not found at {folder}")
     fed = [_one(folder, pattern) for pattern in FED]
     reference = {name: _one(folder, pattern) for name, pattern in REFERENCE.items()}
+    provcomm = _read_zipped_csv(reference["provcomm"])
+    time_series = _read_zipped_csv(reference["time_series"])
+    partlink = _read_zipped_csv(fed[2])
+    status_column = f"Outlier_{year[:4]}"
+    if status_column not in time_series.columns:
+        skip_or_fail(f"{reference['time_series'].name} has no {status_column} column")
 
     home = resolve_home(tmp_path_factory.mktemp(f"fidelity_{year}")).ensure()
     landing = home.landing / "proms"
     landing.mkdir(parents=True, exist_ok=True)
     for path in fed:
         shutil.copy2(path, landing / path.name)
-
     outcome = run_pipeline(home, job_name="build_warehouse")
     assert outcome.success, (
         f"{year}: the pipeline failed on the published files: {outcome.failures} "
@@ -223,13 +227,7 @@ def year_run(request, proms_data_dir: Path, tmp_path_factory) -> YearRun:
     with duckdb.connect(str(home.warehouse_db), read_only=True) as connection:
         outcomes = connection.sql("select * from published.proms_provider_outcomes").df()
         participation = connection.sql("select * from published.proms_participation").df()
-
-    provcomm = _read_zipped_csv(reference["provcomm"])
-    time_series = _read_zipped_csv(reference["time_series"])
-    if f"Outlier_{year[:4]}" not in time_series.columns:
-        skip_or_fail(f"{reference['time_series'].name} has no Outlier_{year[:4]} column")
-    partlink = _read_zipped_csv(fed[2])
-    run = YearRun(
+    return YearRun(
         year=year,
         outcomes=outcomes,
         participation=participation,
@@ -237,7 +235,6 @@ def year_run(request, proms_data_dir: Path, tmp_path_factory) -> YearRun:
         time_series=time_series,
         partlink=partlink,
     )
-    return run
 
 
 # --------------------------------------------------------------------------- agreement
@@ -321,9 +318,7 @@ def _report(year: str, title: str, agreements: list[Agreement]) -> str:
     failed = [a for a in agreements if not a.passed]
     for a in failed:
         lines.append(f"  worst rows for {a.group} / {a.figure}:")
-        lines.append(
-            "\n".join("    " + s for s in a.worst.to_string(index=False).splitlines())
-        )
+        lines.append("\n".join("    " + s for s in a.worst.to_string(index=False).splitlines()))
     return "\n".join(lines)
 
 
@@ -350,10 +345,11 @@ def test_primary_and_revision_figures_match_provcomm(year_run: YearRun) -> None:
         for group, subset in _by_group(rows, SUBGROUPS)
         for figure in (*UNADJUSTED, *ADJUSTED)
     ]
+    found = int(rows["our_financial_year"].notna().sum())
     _check(
         year_run.year,
-        f"primary and revision groups, {len(rows)} provider rows with >= {MIN_RECORDS} "
-        "published modelled records (ProvComm)",
+        f"primary and revision groups, {len(rows)} ProvComm provider rows with >= "
+        f"{MIN_RECORDS} published modelled records ({found} of them in ours)",
         agreements,
     )
 
@@ -377,9 +373,11 @@ def test_total_groups_unadjusted_figures_match_provcomm(year_run: YearRun) -> No
         for group, subset in _by_group(rows, TOTALS)
         for figure in UNADJUSTED
     ]
+    found = int(rows["our_financial_year"].notna().sum())
     _check(
         year_run.year,
-        f"total groups, unadjusted figures, {len(rows)} provider rows (ProvComm)",
+        f"total groups, unadjusted figures, {len(rows)} ProvComm provider rows with >= "
+        f"{MIN_RECORDS} published modelled records ({found} of them in ours)",
         agreements,
     )
 
@@ -452,7 +450,6 @@ def test_participation_rates_match_partlink(year_run: YearRun) -> None:
         .head(WORST_ROWS)
     )
     assert len(merged) > 0, "PartLink publishes no participation rates"
-    assert share >= PARTICIPATION_SHARE, (
-        f"{report}\nworst rows:\n"
-        + worst[["provider_code", "procedure", "ours", "published"]].to_string(index=False)
-    )
+    assert share >= PARTICIPATION_SHARE, f"{report}\nworst rows:\n" + worst[
+        ["provider_code", "procedure", "ours", "published"]
+    ].to_string(index=False)
