@@ -51,8 +51,6 @@ def _run(home: Home, console: Console) -> int:
             elif step in tasks and kind in ("STEP_SUCCESS", "STEP_FAILURE"):
                 mark = "[green]done[/]" if kind == "STEP_SUCCESS" else "[red]failed[/]"
                 progress.update(tasks[step], description=f"{step} {mark}", total=1, completed=1)
-            elif kind == "STEP_SKIPPED":
-                progress.add_task(f"{step} [yellow]skipped[/]", total=1, completed=1)
 
         outcome = run_pipeline(home, on_event=on_event)
     for check in outcome.failed_checks:

@@ -9,6 +9,7 @@ events the UI does.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 import uuid
@@ -24,7 +25,6 @@ _WATCHED = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_SUCCESS,
     DagsterEventType.STEP_FAILURE,
-    DagsterEventType.STEP_SKIPPED,
     DagsterEventType.ASSET_CHECK_EVALUATION,
 }
 
@@ -51,7 +51,7 @@ def _describe(event: dg.DagsterEvent) -> str:
         cause = cause.cause
     if cause is not None:
         message = cause.message.strip()
-    return message.removeprefix("dagster._core.definitions.events.Failure: ")
+    return re.sub(r"^[\w.]+(?:Error|Failure|Exception): ", "", message)
 
 
 def _follow(
@@ -124,8 +124,6 @@ def run_pipeline(
         for event in result.all_events:  # type: ignore[attr-defined]
             if event.event_type == DagsterEventType.STEP_FAILURE:
                 outcome.failures.append(f"{event.step_key}: {_describe(event)}")
-            elif event.event_type == DagsterEventType.STEP_SKIPPED:
-                outcome.skipped.append(event.step_key or "")
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 if not evaluation.passed:
@@ -135,5 +133,14 @@ def run_pipeline(
                             ": "
                         )
                     )
+        plan = instance.get_execution_plan_snapshot(
+            result.dagster_run.execution_plan_snapshot_id  # type: ignore[attr-defined]
+        )
+        started = {
+            e.step_key
+            for e in result.all_events  # type: ignore[attr-defined]
+            if e.event_type == DagsterEventType.STEP_START
+        }
+        outcome.skipped = sorted(step.key for step in plan.steps if step.key not in started)
         outcome.success = outcome.success and not outcome.failures
         return outcome

@@ -268,9 +268,14 @@ class Agreement:
         )
 
 
-def _worst(frame: pd.DataFrame, ours: pd.Series, theirs: pd.Series, gap: pd.Series):
-    shown = frame[KEY].assign(ours=ours, published=theirs, difference=gap)
-    shown = shown[gap > 0].sort_values("difference", ascending=False, kind="stable")
+def _worst(
+    frame: pd.DataFrame, ours: pd.Series, theirs: pd.Series, difference, beyond: pd.Series
+) -> pd.DataFrame:
+    """The disagreeing rows, furthest beyond tolerance first (a row missing on one side first)."""
+    shown = frame[KEY].assign(
+        ours=ours, published=theirs, difference=difference, beyond_tolerance=beyond
+    )
+    shown = shown[beyond > 0].sort_values("beyond_tolerance", ascending=False, kind="stable")
     return shown.head(WORST_ROWS)
 
 
@@ -282,9 +287,8 @@ def _figure_agreement(group: str, rows: pd.DataFrame, figure: Figure, share: flo
     both_missing = ours.isna() & theirs.isna()
     one_missing = ours.isna() ^ theirs.isna()
     agree = both_missing | (difference <= tolerance + 1e-9)
-    # How far out a row is, in tolerances; a row missing on one side is the worst of all.
-    gap = (difference - tolerance).clip(lower=0).where(~one_missing, math.inf).fillna(0)
-    gap = gap.where(~agree, 0.0)
+    beyond = (difference - tolerance).clip(lower=0).where(~one_missing, math.inf).fillna(0)
+    beyond = beyond.where(~agree, 0.0)
     return Agreement(
         group,
         figure.ours,
@@ -292,7 +296,7 @@ def _figure_agreement(group: str, rows: pd.DataFrame, figure: Figure, share: flo
         int(agree.sum()),
         share,
         figure.asserted,
-        _worst(rows, ours, theirs, gap),
+        _worst(rows, ours, theirs, difference, beyond),
     )
 
 
@@ -300,7 +304,6 @@ def _status_agreement(group: str, rows: pd.DataFrame) -> Agreement:
     ours = rows["our_outlier_status"].astype("string")
     theirs = rows["published_status"].astype("string")
     agree = (ours == theirs).fillna(False) | (ours.isna() & theirs.isna())
-    gap = (~agree).astype(float)
     return Agreement(
         group,
         "outlier_status",
@@ -308,7 +311,7 @@ def _status_agreement(group: str, rows: pd.DataFrame) -> Agreement:
         int(agree.sum()),
         STATUS_SHARE,
         True,
-        _worst(rows, ours, theirs, gap),
+        _worst(rows, ours, theirs, "differs", (~agree).astype(float)),
     )
 
 
