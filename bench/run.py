@@ -48,7 +48,8 @@ PACKAGES = ("dagster", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations",
 
 MIB = 1024  # ru_maxrss is in KiB on Linux
 
-console = Console(highlight=False)
+# Wide enough for the tables when the output goes to a file or a pipe (make, CI).
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
 
 
 class StageFailed(Exception):
@@ -322,18 +323,18 @@ def breakdown(stage: StageRun) -> list[tuple[str, float]]:
     if stage.label.startswith("validate") and stage.detail.get("seconds"):
         parts = stage.detail["seconds"]
         named = [
-            ("Great Expectations start-up", parts.get("gx_start_up", 0.0)),
-            ("Great Expectations suites", parts.get("gx_suites", 0.0)),
+            ("GX start-up", parts.get("gx_start_up", 0.0)),
+            ("GX suites", parts.get("gx_suites", 0.0)),
             ("derived check columns", parts.get("derived_checks", 0.0)),
-            ("split into valid and quarantine", parts.get("split", 0.0)),
+            ("split valid / quarantine", parts.get("split", 0.0)),
             ("cast to schema", parts.get("cast", 0.0)),
         ]
         rest = stage.in_process_s - sum(s for _, s in named)
-        return [(n, s) for n, s in named if s] + [("read and write Parquet, other", rest)]
+        return [(n, s) for n, s in named if s] + [("Parquet read/write, other", rest)]
     if stage.label == "dbt build" and stage.detail.get("dbt_reported_seconds") is not None:
         own = stage.detail["dbt_reported_seconds"]
         return [
-            ("models and tests (dbt's own timing)", own),
+            ("models and tests (dbt's timing)", own),
             ("dbt start-up and parse", stage.in_process_s - own),
         ]
     if stage.label == "dagster run":
@@ -344,10 +345,10 @@ def breakdown(stage: StageRun) -> list[tuple[str, float]]:
 def render_rows(dataset: Dataset) -> list[tuple[str, str, str, str, str]]:
     rows: list[tuple[str, str, str, str, str]] = []
     headings = {
-        "setup": "setup (not timed as pipeline)",
+        "setup": "setup (not part of the pipeline)",
         "pipeline": "pipeline, stage by stage",
-        "dagster": "pipeline through Dagster (one process, fresh home)",
-        "reference": "reference: bench/proms_reference.sql",
+        "dagster": "pipeline through Dagster, fresh home",
+        "reference": "reference: proms_reference.sql",
     }
     for group, heading in headings.items():
         stages = dataset.group(group)
@@ -389,14 +390,10 @@ def summary_rows(dataset: Dataset) -> list[tuple[str, str]]:
             )
         )
     if "reference_wall_s" in s:
-        unzip = f" + unzip {s['unzip_wall_s']:.1f} s" if s["unzip_wall_s"] else ""
-        rows.append(
-            (
-                "reference SQL",
-                f"{s['reference_sql_wall_s']:.1f} s{unzip} = {s['reference_wall_s']:.1f} s, "
-                f"peak {s['reference_peak_rss_mib']:.0f} MiB",
-            )
-        )
+        total = f"{s['reference_sql_wall_s']:.1f} s"
+        if s["unzip_wall_s"]:
+            total += f" + unzip {s['unzip_wall_s']:.1f} s = {s['reference_wall_s']:.1f} s"
+        rows.append(("reference SQL", f"{total}, peak {s['reference_peak_rss_mib']:.0f} MiB"))
     if "ratio_stages_to_reference" in s:
         rows.append(("ratio, stages ÷ reference", f"{s['ratio_stages_to_reference']:.1f}×"))
     if "ratio_dagster_to_reference" in s:

@@ -7,11 +7,15 @@ edited model both just work.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+
+from dagster_project.home import resolve_home
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO_ROOT / "dbt"
@@ -36,6 +40,25 @@ def _newest_source() -> float:
 def ensure_manifest() -> Path:
     """Parse the dbt project if its manifest is missing or older than its sources."""
     manifest = DBT_PROJECT.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source():
-        DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source():
+        return manifest
+    env = {**os.environ}
+    env.setdefault("QA_HOME", str(resolve_home().root))
+    completed = subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0 or not manifest.exists():
+        raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
     return manifest
