@@ -1,4 +1,4 @@
-"""The whole pipeline through Dagster on a synthetic region: it must find exactly what was planted."""
+"""The whole pipeline through Dagster on a synthetic region: it finds exactly what was planted."""
 
 from __future__ import annotations
 
