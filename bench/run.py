@@ -59,7 +59,7 @@ class StageFailed(Exception):
 @dataclass
 class StageRun:
     label: str
-    group: str  # setup | pipeline | dagster | reference
+    group: str  # setup | pipeline | dagster | reference | check
     wall_s: float
     in_process_s: float
     self_rss_mib: float
@@ -121,6 +121,17 @@ class Dataset:
                 )
             if dagster:
                 out["ratio_dagster_to_reference"] = round(dagster.wall_s / reference, 1)
+        check = self.find("figures agree?")
+        if check:
+            differ = check.detail["differ"]
+            out["agreement"] = {
+                "rows": check.rows,
+                "figures": len(differ),
+                "differing_values": sum(differ.values()),
+                "unmatched_rows": check.detail["unmatched_rows"],
+                "tolerance": check.detail["tolerance"],
+                "differ": differ,
+            }
         return out
 
 
@@ -218,9 +229,10 @@ def run_pipeline_and_reference(
         reference = reference_files(unzipped.detail["files"])
     if reference is None:
         raise StageFailed("no reference inputs: neither CSV files nor zips")
-    bench.run(
-        dataset, "reference SQL", "reference", "reference", {"sql": str(REFERENCE_SQL), **reference}
-    )
+    inputs = {"sql": str(REFERENCE_SQL), **reference}
+    bench.run(dataset, "reference SQL", "reference", "reference", inputs)
+    published = {"published_db": str(root / "home-stages" / "published" / "quality.duckdb")}
+    bench.run(dataset, "figures agree?", "check", "agreement", {**inputs, **published})
 
 
 def reference_role(name: str) -> str | None:
@@ -349,6 +361,7 @@ def render_rows(dataset: Dataset) -> list[tuple[str, str, str, str, str]]:
         "pipeline": "pipeline, stage by stage",
         "dagster": "pipeline through Dagster, fresh home",
         "reference": "reference: proms_reference.sql",
+        "check": "check (not timed)",
     }
     for group, heading in headings.items():
         stages = dataset.group(group)
@@ -398,6 +411,26 @@ def summary_rows(dataset: Dataset) -> list[tuple[str, str]]:
         rows.append(("ratio, stages ÷ reference", f"{s['ratio_stages_to_reference']:.1f}×"))
     if "ratio_dagster_to_reference" in s:
         rows.append(("ratio, Dagster run ÷ reference", f"{s['ratio_dagster_to_reference']:.1f}×"))
+    dagster = dataset.find("dagster run")
+    if dagster:
+        failed = dagster.detail.get("failed_checks") or []
+        rows.append(("Dagster checks not passed", "; ".join(failed) if failed else "none"))
+    if "agreement" in s:
+        a = s["agreement"]
+        verdict = (
+            "all agree"
+            if not a["differing_values"] and not a["unmatched_rows"]
+            else (
+                f"{a['differing_values']:,} values differ, {a['unmatched_rows']:,} rows unmatched"
+            )
+        )
+        rows.append(
+            (
+                "pipeline and reference figures",
+                f"{a['rows']:,} rows x {a['figures']} figures compared: {verdict} "
+                f"(numbers within {a['tolerance']:g})",
+            )
+        )
     if "pipeline_outcome_rows" in s and "reference_outcome_rows" in s:
         rows.append(
             (

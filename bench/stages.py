@@ -262,6 +262,53 @@ def stage_reference(params: Params) -> Outcome:
     return outcomes, "provider outcome rows", {"participation_rows": participation}
 
 
+KEYS = ("financial_year", "provider_code", "procedure", "measure")
+TOLERANCE = 1e-6
+
+
+def stage_agreement(params: Params) -> Outcome:
+    """The reference's provider figures against the pipeline's publication, figure by figure.
+
+    Not timed as part of anything: it runs the reference script again so that the
+    reference's own timing stays clean. Numbers agree within TOLERANCE; text exactly.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for variable in ("hip_files", "knee_files", "partlink_files"):
+            con.execute(f"set variable {variable} = ?", [params[variable]])
+        con.execute(Path(params["sql"]).read_text(encoding="utf-8"))
+        con.execute("attach ? as pub (read_only)", [params["published_db"]])
+        reference = con.execute("describe reference_provider_outcomes").fetchall()
+        published = {r[0] for r in con.execute("describe pub.proms_provider_outcomes").fetchall()}
+        figures = [(name, kind) for name, kind, *_ in reference if name in published]
+        figures = [(n, k) for n, k in figures if n not in KEYS]
+        joined = (
+            "from reference_provider_outcomes r "
+            f"join pub.proms_provider_outcomes p using ({', '.join(KEYS)})"
+        )
+        compared = con.execute(f"select count(*) {joined}").fetchone()[0]
+        unmatched = con.execute(
+            "select count(*) from reference_provider_outcomes r "
+            f"full join pub.proms_provider_outcomes p using ({', '.join(KEYS)}) "
+            "where r.provider_code is null or p.provider_code is null"
+        ).fetchone()[0]
+        differ = {}
+        for name, kind in figures:
+            same = f"r.{name} is not distinct from p.{name}"
+            if kind in ("DOUBLE", "FLOAT") or kind.startswith("DECIMAL"):
+                same += f" or abs(r.{name} - p.{name}) <= {TOLERANCE}"
+            differ[name] = con.execute(f"select count(*) {joined} where not ({same})").fetchone()[0]
+    finally:
+        con.close()
+    return (
+        compared,
+        "rows compared",
+        {"unmatched_rows": unmatched, "differ": differ, "tolerance": TOLERANCE},
+    )
+
+
 STAGES: dict[str, Callable[[Params], Outcome]] = {
     "synth": stage_synth,
     "ingest": stage_ingest,
@@ -272,6 +319,7 @@ STAGES: dict[str, Callable[[Params], Outcome]] = {
     "dagster": stage_dagster,
     "unzip": stage_unzip,
     "reference": stage_reference,
+    "agreement": stage_agreement,
 }
 
 
