@@ -62,6 +62,8 @@ class StageRun:
     group: str  # setup | pipeline | dagster | reference | check
     wall_s: float
     in_process_s: float
+    cpu_s: float
+    others_cpu_s: float | None  # CPU other processes used meanwhile (/proc/stat), if known
     self_rss_mib: float
     children_rss_mib: float
     rows: int
@@ -99,11 +101,13 @@ class Dataset:
         if pipeline:
             out["pipeline_stages_wall_s"] = round(sum(s.wall_s for s in pipeline), 2)
             out["pipeline_stages_in_process_s"] = round(sum(s.in_process_s for s in pipeline), 2)
+            out["pipeline_stages_cpu_s"] = round(sum(s.cpu_s for s in pipeline), 2)
             out["pipeline_stages_peak_rss_mib"] = round(max(s.peak_rss_mib for s in pipeline), 1)
         if dbt:
             out["pipeline_outcome_rows"] = dbt.rows
         if dagster:
             out["dagster_wall_s"] = round(dagster.wall_s, 2)
+            out["dagster_cpu_s"] = round(dagster.cpu_s, 2)
             out["dagster_peak_rss_mib"] = round(dagster.peak_rss_mib, 1)
         if sql:
             reference = sql.wall_s + (unzip.wall_s if unzip else 0.0)
@@ -111,6 +115,7 @@ class Dataset:
             out["reference_sql_in_process_s"] = round(sql.in_process_s, 2)
             out["unzip_wall_s"] = round(unzip.wall_s, 2) if unzip else 0.0
             out["reference_wall_s"] = round(reference, 2)
+            out["reference_cpu_s"] = round(sum(s.cpu_s for s in self.group("reference")), 2)
             out["reference_peak_rss_mib"] = round(
                 max(s.peak_rss_mib for s in self.group("reference")), 1
             )
@@ -121,6 +126,14 @@ class Dataset:
                 )
             if dagster:
                 out["ratio_dagster_to_reference"] = round(dagster.wall_s / reference, 1)
+                out["ratio_dagster_cpu_to_reference_cpu"] = round(
+                    dagster.cpu_s / out["reference_cpu_s"], 1
+                )
+        timed = [s for s in self.stages if s.group != "check"]
+        known = [s.others_cpu_s for s in timed if s.others_cpu_s is not None]
+        if known:
+            out["others_cpu_s"] = round(sum(known), 1)
+            out["timed_wall_s"] = round(sum(s.wall_s for s in timed), 1)
         check = self.find("figures agree?")
         if check:
             differ = check.detail["differ"]
@@ -153,11 +166,13 @@ class Bench:
         log_path = self.work / "logs" / f"{slug}.log"
         command = [sys.executable, str(STAGES_SCRIPT), stage, json.dumps(params), str(result_path)]
         with console.status(f"{dataset.name}: {label}"), log_path.open("w") as log:
+            busy_before = busy_cpu_s()
             start = time.perf_counter()
             done = subprocess.run(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, check=False
             )
             wall = time.perf_counter() - start
+            busy_after = busy_cpu_s()
         if done.returncode != 0 or not result_path.exists():
             tail = log_path.read_text(errors="replace").strip().splitlines()[-25:]
             raise StageFailed(
@@ -169,6 +184,10 @@ class Bench:
             group=group,
             wall_s=round(wall, 3),
             in_process_s=data["in_process_s"],
+            cpu_s=data["cpu_s"],
+            others_cpu_s=None
+            if busy_before is None or busy_after is None
+            else round(max(0.0, busy_after - busy_before - data["cpu_s"]), 1),
             self_rss_mib=round(data["self_max_rss_kib"] / MIB, 1),
             children_rss_mib=round(data["children_max_rss_kib"] / MIB, 1),
             rows=data["rows"],
@@ -181,6 +200,17 @@ class Bench:
             f"{run.rows:>9,} {run.unit}"
         )
         return run
+
+
+def busy_cpu_s() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux), else None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return None
+    ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 # --- the pipeline and the reference on one landing folder ----------------------------------
@@ -350,12 +380,20 @@ def breakdown(stage: StageRun) -> list[tuple[str, float]]:
             ("dbt start-up and parse", stage.in_process_s - own),
         ]
     if stage.label == "dagster run":
-        return list(stage.detail.get("steps", {}).items())
+        loading = stage.detail.get("load_definitions_s", 0.0)
+        steps = list(stage.detail.get("steps", {}).items())
+        rest = stage.in_process_s - loading - sum(s for _, s in steps)
+        return [("load definitions", loading), *steps, ("run set-up, events, other", rest)]
     return []
 
 
-def render_rows(dataset: Dataset) -> list[tuple[str, str, str, str, str]]:
-    rows: list[tuple[str, str, str, str, str]] = []
+COLUMNS = ("stage", "wall s", "in stage s", "CPU s", "others' CPU s", "peak RSS MiB", "rows")
+Row = tuple[str, ...]
+
+
+def render_rows(dataset: Dataset) -> list[Row]:
+    """Table rows; a heading row's first cell is in [brackets], breakdown rows start `  · `."""
+    rows: list[Row] = []
     headings = {
         "setup": "setup (not part of the pipeline)",
         "pipeline": "pipeline, stage by stage",
@@ -363,23 +401,26 @@ def render_rows(dataset: Dataset) -> list[tuple[str, str, str, str, str]]:
         "reference": "reference: proms_reference.sql",
         "check": "check (not timed)",
     }
+    blank = ("",) * (len(COLUMNS) - 1)
     for group, heading in headings.items():
         stages = dataset.group(group)
         if not stages:
             continue
-        rows.append((f"[{heading}]", "", "", "", ""))
+        rows.append((f"[{heading}]", *blank))
         for s in stages:
             rows.append(
                 (
                     s.label,
                     f"{s.wall_s:.1f}",
                     f"{s.in_process_s:.1f}",
+                    f"{s.cpu_s:.1f}",
+                    "" if s.others_cpu_s is None else f"{s.others_cpu_s:.1f}",
                     f"{s.peak_rss_mib:.0f}",
                     f"{s.rows:,} {s.unit}",
                 )
             )
             for name, seconds in breakdown(s):
-                rows.append((f"  · {name}", "", f"{seconds:.1f}", "", ""))
+                rows.append((f"  · {name}", "", f"{seconds:.1f}", *blank[2:]))
     return rows
 
 
@@ -391,26 +432,48 @@ def summary_rows(dataset: Dataset) -> list[tuple[str, str]]:
             (
                 "pipeline, sum of stages",
                 f"{s['pipeline_stages_wall_s']:.1f} s wall "
-                f"({s['pipeline_stages_in_process_s']:.1f} s in stage), "
-                f"peak {s['pipeline_stages_peak_rss_mib']:.0f} MiB",
+                f"({s['pipeline_stages_in_process_s']:.1f} s in stage, "
+                f"{s['pipeline_stages_cpu_s']:.1f} CPU s), peak {s['pipeline_stages_peak_rss_mib']:.0f} MiB",
             )
         )
     if "dagster_wall_s" in s:
         rows.append(
             (
                 "pipeline through Dagster",
-                f"{s['dagster_wall_s']:.1f} s, peak {s['dagster_peak_rss_mib']:.0f} MiB",
+                f"{s['dagster_wall_s']:.1f} s ({s['dagster_cpu_s']:.1f} CPU s), "
+                f"peak {s['dagster_peak_rss_mib']:.0f} MiB",
             )
         )
     if "reference_wall_s" in s:
         total = f"{s['reference_sql_wall_s']:.1f} s"
         if s["unzip_wall_s"]:
             total += f" + unzip {s['unzip_wall_s']:.1f} s = {s['reference_wall_s']:.1f} s"
-        rows.append(("reference SQL", f"{total}, peak {s['reference_peak_rss_mib']:.0f} MiB"))
+        rows.append(
+            (
+                "reference SQL",
+                f"{total} ({s['reference_cpu_s']:.1f} CPU s), "
+                f"peak {s['reference_peak_rss_mib']:.0f} MiB",
+            )
+        )
     if "ratio_stages_to_reference" in s:
         rows.append(("ratio, stages ÷ reference", f"{s['ratio_stages_to_reference']:.1f}×"))
     if "ratio_dagster_to_reference" in s:
-        rows.append(("ratio, Dagster run ÷ reference", f"{s['ratio_dagster_to_reference']:.1f}×"))
+        rows.append(
+            (
+                "ratio, Dagster run ÷ reference",
+                f"{s['ratio_dagster_to_reference']:.1f}× wall, "
+                f"{s['ratio_dagster_cpu_to_reference_cpu']:.1f}× CPU",
+            )
+        )
+    if "others_cpu_s" in s:
+        share = s["others_cpu_s"] / (s["timed_wall_s"] * (os.cpu_count() or 1))
+        rows.append(
+            (
+                "other processes meanwhile",
+                f"{s['others_cpu_s']:.1f} CPU s over {s['timed_wall_s']:.1f} s "
+                f"({share:.0%} of the machine)",
+            )
+        )
     dagster = dataset.find("dagster run")
     if dagster:
         failed = dagster.detail.get("failed_checks") or []
@@ -448,11 +511,8 @@ def print_dataset(dataset: Dataset) -> None:
         console.print(f"[yellow]{dataset.note}[/yellow]")
     if dataset.stages:
         table = Table(show_edge=False, header_style="bold")
-        table.add_column("stage")
-        table.add_column("wall s", justify="right")
-        table.add_column("in stage s", justify="right")
-        table.add_column("peak RSS MiB", justify="right")
-        table.add_column("rows", justify="right")
+        for number, column in enumerate(COLUMNS):
+            table.add_column(column, justify="right" if number else "left")
         for row in render_rows(dataset):
             style = "bold cyan" if row[0].startswith("[") else None
             cells = (row[0].strip("[]"), *row[1:]) if style else row
@@ -476,8 +536,8 @@ def markdown(datasets: list[Dataset], meta: dict[str, Any]) -> str:
             lines += [dataset.note, ""]
         if dataset.stages:
             lines += [
-                "| stage | wall s | in stage s | peak RSS MiB | rows |",
-                "|---|--:|--:|--:|--:|",
+                "| " + " | ".join(COLUMNS) + " |",
+                "|---" + "|--:" * (len(COLUMNS) - 1) + "|",
             ]
             for row in render_rows(dataset):
                 name = f"**{row[0].strip('[]')}**" if row[0].startswith("[") else row[0]

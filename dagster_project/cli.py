@@ -95,10 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="NHS Quality Accounts pipeline: ingest, validate, publish."
     )
-    parser.add_argument("--quiet", action="store_true", help="print only errors and final paths")
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS,
+        help="no progress: print only errors and the final path",
+    )  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress: for scripts")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    synth = sub.add_parser("synth", help="write synthetic landing files in the published layouts")
+    synth = sub.add_parser(
+        "synth", parents=[quiet], help="write synthetic landing files in the published layouts"
+    )
     synth.add_argument("--out", required=True, help="landing folder to write into")
     synth.add_argument("--truth", help="where to write what was planted (default: beside --out)")
     synth.add_argument("--providers", type=int, default=24)
@@ -106,12 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=1)
     synth.set_defaults(func=cmd_synth)
 
-    run = sub.add_parser("run", help="run every asset once over the landing folder")
+    run = sub.add_parser(
+        "run", parents=[quiet], help="run every asset once over the landing folder"
+    )
     run.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
     run.add_argument("--landing", help="landing folder (default <home>/landing)")
     run.set_defaults(func=cmd_run)
 
-    demo = sub.add_parser("demo", help="synthetic region into the home's landing folder, then run")
+    demo = sub.add_parser(
+        "demo", parents=[quiet], help="synthetic region into the home's landing folder, then run"
+    )
     demo.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
     demo.add_argument("--providers", type=int, default=24)
     demo.add_argument("--years", default=DEFAULT_YEARS)
@@ -122,8 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    # Global flags may come after the subcommand too: `qa run --quiet`.
+    args = parser.parse_args(argv)  # --quiet may come before or after the subcommand
     return int(args.func(args))
 
 

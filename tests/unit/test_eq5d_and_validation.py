@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, skip_or_fail
 
 from dagster_project.home import resolve_home
 from dagster_project.ingest.feeds import ingest_feed
@@ -94,6 +94,35 @@ def test_eq5d_index_is_nan_for_an_incomplete_or_malformed_profile(profile) -> No
     assert got.iloc[1] == pytest.approx(1.0)
 
 
+@pytest.mark.realdata
+def test_published_indices_agree_with_the_value_set(proms_data_dir: Path) -> None:
+    """NHS Digital's own index for every profile in a real record-level file."""
+    import zipfile
+
+    zips = sorted((proms_data_dir / "2017-18").glob("Hip*.zip"))
+    if not zips:
+        skip_or_fail(f"no 2017-18 hip record-level file in {proms_data_dir}")
+    with zipfile.ZipFile(zips[0]) as archive:
+        [member] = [n for n in archive.namelist() if not n.startswith("__MACOSX/")]
+        with archive.open(member) as handle:
+            columns = [f"{s}-Op Q EQ5D Index{t}" for s in ("Pre", "Post") for t in (" Profile", "")]
+            frame = pd.read_csv(handle, usecols=columns, dtype=str, keep_default_na=False)
+    pairs = pd.concat(
+        [
+            frame[[f"{s}-Op Q EQ5D Index Profile", f"{s}-Op Q EQ5D Index"]].set_axis(
+                ["profile", "index"], axis=1
+            )
+            for s in ("Pre", "Post")
+        ]
+    ).drop_duplicates()
+    pairs = pairs[pairs["profile"].str.fullmatch(r"[123]{5}") & (pairs["index"] != "")]
+    assert len(pairs) > 100
+    ours = eq5d_index(pairs["profile"])
+    published = pairs["index"].astype(float)
+    differs = pairs[(ours - published).abs() > 5e-4]
+    assert differs.empty, f"profiles whose published index differs: {differs.head(10)}"
+
+
 # --------------------------------------------------------------------------- quarantine
 
 SUITE = json.loads((REPO_ROOT / "expectations" / "proms_hip_records.json").read_text())
@@ -163,12 +192,7 @@ def _plants(frame: pd.DataFrame) -> dict[int, Plant]:
         plants[line] = Plant(name, column, text, frozenset(rules), grain)
 
     plant(
-        "broken provider code",
-        anything,
-        "Provider Code",
-        "R?X1",
-        {"provider_code_shape"},
-        "record",
+        "broken provider code", anything, "Provider Code", "R?X1", {"provider_code_shape"}, "record"
     )
     plant(
         "invalid revision flag", anything, "Revision Flag", "2", {"revision_flag_valid"}, "record"
@@ -324,8 +348,10 @@ def test_quarantine_holds_exactly_the_planted_lines_and_rules(planted: Planted) 
         for e in planted.quarantine[["row_number", "rule"]].itertuples(index=False)
     }
     expected = {(line, rule) for line, p in planted.plants.items() for rule in p.rules}
+    names = {line: p.name for line, p in planted.plants.items()}
     assert got == expected, (
-        f"unexpected: {sorted(got - expected)}; missing: {sorted(expected - got)}"
+        f"quarantined but not planted: {sorted(got - expected)}; planted but not "
+        f"quarantined: {sorted(expected - got)}; plants by line: {names}"
     )
     assert len(planted.quarantine) == len(expected), "a rule was reported twice for a line"
     for entry in planted.quarantine.itertuples():

@@ -1,0 +1,71 @@
+"""The command line as a data engineer uses it: exit codes, messages and `dg` loading the project."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _qa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "qa"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        cwd=REPO_ROOT,
+    )
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_synth_is_deterministic_and_keeps_the_truth_outside_landing(tmp_path):
+    for name in ("a", "b"):
+        done = _qa("synth", "--out", str(tmp_path / name / "landing"), "--providers", "12",
+                   "--years", "2024-25", "--seed", "5", "--quiet")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    assert _tree_digest(tmp_path / "a" / "landing") == _tree_digest(tmp_path / "b" / "landing")
+    assert (tmp_path / "a" / "landing-truth.json").exists()
+    assert not list((tmp_path / "a" / "landing").rglob("*truth*"))
+    codes = (tmp_path / "a" / "landing" / "organisations" / "etr.csv").read_text().splitlines()
+    assert all(line.startswith('"Z') for line in codes)
+
+
+@pytest.mark.slow
+def test_run_exits_non_zero_naming_the_unreadable_file(tmp_path):
+    landing = tmp_path / "drop"
+    (landing / "proms").mkdir(parents=True)
+    (landing / "proms" / "Hip Replacement Provider 2425.zip").write_bytes(b"PK\x03\x04 not really")
+    done = _qa("run", "--home", str(tmp_path / "home"), "--landing", str(landing), "--quiet")
+    assert done.returncode == 1
+    assert "Hip Replacement Provider 2425.zip" in done.stderr
+    assert "zip" in done.stderr
+    assert not (tmp_path / "home" / "published" / "quality.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_dg_loads_the_definitions(tmp_path):
+    done = subprocess.run(
+        [str(BIN / "dg"), "check", "defs"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
+        env={**os.environ, "QA_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All definitions loaded successfully" in done.stdout + done.stderr
