@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,10 @@ DEFAULT_YEARS = "2022-23,2023-24,2024-25"
 PACKAGES = ("dagster", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "pandas")
 
 MIB = 1024  # ru_maxrss is in KiB on Linux
+BUSY_SHARE = 0.10  # flag a stage when other processes took more of the machine than this
 
 # Wide enough for the tables when the output goes to a file or a pipe (make, CI).
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 class StageFailed(Exception):
@@ -69,6 +71,13 @@ class StageRun:
     rows: int
     unit: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def disturbed(self) -> bool:
+        """Other processes used more than a tenth of the machine while this stage ran."""
+        if self.others_cpu_s is None or self.wall_s <= 0:
+            return False
+        return self.others_cpu_s > BUSY_SHARE * self.wall_s * (os.cpu_count() or 1)
 
     @property
     def peak_rss_mib(self) -> float:
@@ -158,7 +167,13 @@ class Bench:
             (work / folder).mkdir(parents=True, exist_ok=True)
 
     def run(
-        self, dataset: Dataset, label: str, group: str, stage: str, params: dict[str, Any]
+        self,
+        dataset: Dataset,
+        label: str,
+        group: str,
+        stage: str,
+        params: dict[str, Any],
+        record: bool = True,
     ) -> StageRun:
         self.count += 1
         slug = f"{self.count:02d}-{dataset.name}-{label.replace(' ', '-')}"
@@ -194,7 +209,8 @@ class Bench:
             unit=data["unit"],
             detail=data["detail"],
         )
-        dataset.stages.append(run)
+        if record:
+            dataset.stages.append(run)
         console.print(
             f"  {dataset.name}: {label:<24} {run.wall_s:8.1f} s  {run.peak_rss_mib:7.0f} MiB  "
             f"{run.rows:>9,} {run.unit}"
@@ -233,6 +249,7 @@ def run_pipeline_and_reference(
     reference: dict[str, list[str]] | None,
     zips: list[str] | None,
     dagster: bool,
+    repeats: int,
 ) -> None:
     """Stage by stage on one fresh home, then through Dagster on another, then the reference.
 
@@ -243,7 +260,11 @@ def run_pipeline_and_reference(
     for label, stage, extra in PIPELINE_STAGES:
         params = {**home, **extra}
         if stage == "dbt":
-            params |= {"target_path": str(root / "dbt-target"), "log_path": str(root / "dbt-logs")}
+            params |= {
+                **dbt_command(),
+                "target_path": str(root / "dbt-target"),
+                "log_path": str(root / "dbt-logs"),
+            }
         bench.run(dataset, label, "pipeline", stage, params)
     if dagster:
         fresh = {"home": str(root / "home-dagster"), "landing": str(landing)}
@@ -260,9 +281,31 @@ def run_pipeline_and_reference(
     if reference is None:
         raise StageFailed("no reference inputs: neither CSV files nor zips")
     inputs = {"sql": str(REFERENCE_SQL), **reference}
-    bench.run(dataset, "reference SQL", "reference", "reference", inputs)
+    # The script takes seconds, so one run is easily thrown by anything else on the
+    # machine: run it a few times and keep the median run.
+    runs = [
+        bench.run(dataset, "reference SQL", "reference", "reference", inputs, record=False)
+        for _ in range(max(1, repeats))
+    ]
+    median = sorted(runs, key=lambda r: r.wall_s)[(len(runs) - 1) // 2]
+    median.detail["repeats_wall_s"] = [r.wall_s for r in runs]
+    dataset.stages.append(median)
     published = {"published_db": str(root / "home-stages" / "published" / "quality.duckdb")}
     bench.run(dataset, "figures agree?", "check", "agreement", {**inputs, **published})
+
+
+@cache
+def dbt_command() -> dict[str, str]:
+    """The pipeline's dbt binary and project, asked of a helper process (untimed).
+
+    Importing them here would take seconds and, worse, grow this process: a child's
+    memory figures must not start from a large parent.
+    """
+    with tempfile.TemporaryDirectory(prefix="qa-bench-dbt-") as folder:
+        result = Path(folder) / "dbt.json"
+        command = [sys.executable, str(STAGES_SCRIPT), "locate_dbt", "{}", str(result)]
+        subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+        return json.loads(result.read_text())["detail"]
 
 
 def reference_role(name: str) -> str | None:
@@ -319,10 +362,12 @@ def synthetic(bench: Bench, dataset: Dataset, args: argparse.Namespace) -> None:
         "landing_bytes": folder_bytes(landing),
     }
     csvs = [str(landing / name) for name in made.detail["files"] if name.startswith("proms/")]
-    run_pipeline_and_reference(bench, dataset, landing, reference_files(csvs), None, args.dagster)
+    run_pipeline_and_reference(
+        bench, dataset, landing, reference_files(csvs), None, args.dagster, args.reference_repeats
+    )
 
 
-def real(bench: Bench, dataset: Dataset, folder: Path, dagster: bool) -> None:
+def real(bench: Bench, dataset: Dataset, folder: Path, dagster: bool, repeats: int) -> None:
     years = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
     if not years:
         dataset.note = f"skipped: no real PROMs data at {folder}"
@@ -347,7 +392,7 @@ def real(bench: Bench, dataset: Dataset, folder: Path, dagster: bool) -> None:
         "files": [str(Path(p).relative_to(landing)) for p in copied],
         "landing_bytes": folder_bytes(landing),
     }
-    run_pipeline_and_reference(bench, dataset, landing, None, zips, dagster)
+    run_pipeline_and_reference(bench, dataset, landing, None, zips, dagster, repeats)
     ingest = dataset.find("ingest proms")
     if ingest:
         dataset.inputs["records"] = ingest.detail["rows_by_table"].get("proms_records", 0)
@@ -375,9 +420,11 @@ def breakdown(stage: StageRun) -> list[tuple[str, float]]:
         return [(n, s) for n, s in named if s] + [("Parquet read/write, other", rest)]
     if stage.label == "dbt build" and stage.detail.get("dbt_reported_seconds") is not None:
         own = stage.detail["dbt_reported_seconds"]
+        process = stage.detail.get("dbt_process_s", stage.in_process_s)
         return [
             ("models and tests (dbt's timing)", own),
-            ("dbt start-up and parse", stage.in_process_s - own),
+            ("dbt start-up, parse, artefacts", process - own),
+            ("count published rows (bench)", stage.in_process_s - process),
         ]
     if stage.label == "dagster run":
         loading = stage.detail.get("load_definitions_s", 0.0)
@@ -408,9 +455,12 @@ def render_rows(dataset: Dataset) -> list[Row]:
             continue
         rows.append((f"[{heading}]", *blank))
         for s in stages:
+            label = s.label + (" *" if s.disturbed else "")
+            if len(s.detail.get("repeats_wall_s", [])) > 1:
+                label += f" (median of {len(s.detail['repeats_wall_s'])})"
             rows.append(
                 (
-                    s.label,
+                    label,
                     f"{s.wall_s:.1f}",
                     f"{s.in_process_s:.1f}",
                     f"{s.cpu_s:.1f}",
@@ -433,7 +483,8 @@ def summary_rows(dataset: Dataset) -> list[tuple[str, str]]:
                 "pipeline, sum of stages",
                 f"{s['pipeline_stages_wall_s']:.1f} s wall "
                 f"({s['pipeline_stages_in_process_s']:.1f} s in stage, "
-                f"{s['pipeline_stages_cpu_s']:.1f} CPU s), peak {s['pipeline_stages_peak_rss_mib']:.0f} MiB",
+                f"{s['pipeline_stages_cpu_s']:.1f} CPU s), "
+                f"peak {s['pipeline_stages_peak_rss_mib']:.0f} MiB",
             )
         )
     if "dagster_wall_s" in s:
@@ -472,6 +523,15 @@ def summary_rows(dataset: Dataset) -> list[tuple[str, str]]:
                 "other processes meanwhile",
                 f"{s['others_cpu_s']:.1f} CPU s over {s['timed_wall_s']:.1f} s "
                 f"({share:.0%} of the machine)",
+            )
+        )
+    disturbed = [x.label for x in dataset.stages if x.disturbed]
+    if disturbed:
+        rows.append(
+            (
+                "* disturbed",
+                f"other processes took over {BUSY_SHARE:.0%} of the machine during: "
+                f"{', '.join(disturbed)}; those times are inflated",
             )
         )
     dagster = dataset.find("dagster run")
@@ -529,7 +589,14 @@ def print_dataset(dataset: Dataset) -> None:
 
 
 def markdown(datasets: list[Dataset], meta: dict[str, Any]) -> str:
-    lines = [f"# Benchmark {meta['started']}", "", f"Machine: {meta['machine']}", ""]
+    lines = [
+        f"# Benchmark {meta['started']}",
+        "",
+        f"Machine: {meta['machine']}",
+        "",
+        f"Source: {meta['source']}",
+        "",
+    ]
     for dataset in datasets:
         lines += [f"## {dataset.name}", "", dataset.description, ""]
         if dataset.note:
@@ -548,6 +615,20 @@ def markdown(datasets: list[Dataset], meta: dict[str, Any]) -> str:
         if dataset.error:
             lines += ["```", dataset.error, "```", ""]
     return "\n".join(lines)
+
+
+def source_state() -> dict[str, Any]:
+    """The commit measured and any uncommitted changes to what the pipeline runs."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--", "dagster_project", "dbt", "expectations", "seeds")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") or "unknown",
+        "uncommitted": [line[3:] for line in changed.splitlines()],
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -594,6 +675,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="skip the whole-pipeline run through Dagster",
     )
+    parser.add_argument(
+        "--reference-repeats",
+        type=int,
+        default=3,
+        help="runs of the reference SQL; the median one is reported",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     return parser.parse_args(argv)
 
@@ -604,12 +691,15 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     bench = Bench(work)
     info = machine()
+    source = source_state()
+    dirty = f", uncommitted: {', '.join(source['uncommitted'])}" if source["uncommitted"] else ""
     meta = {
         "started": started.isoformat(timespec="seconds"),
         "machine": f"{info['cpus']} CPUs, {info['memory']}, {info['platform']}, "
         f"Python {info['python']}",
+        "source": f"commit {source['commit']}{dirty}",
     }
-    console.print(f"Benchmark work folder: {work}")
+    console.print(f"Benchmark work folder: {work}; measuring {meta['source']}")
     plans: list[tuple[Dataset, Callable[[Dataset], None]]] = []
     if not args.skip_synthetic:
         years = synthetic_years(args)
@@ -622,7 +712,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_real:
         described = f"NHS Digital PROMs data packs in {args.real_data}"
         plans.append(
-            (Dataset("real", described), lambda d: real(bench, d, args.real_data, args.dagster))
+            (
+                Dataset("real", described),
+                lambda d: real(bench, d, args.real_data, args.dagster, args.reference_repeats),
+            )
         )
     datasets = [dataset for dataset, _ in plans]
     try:
@@ -644,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
         **meta,
         "finished": finished.isoformat(timespec="seconds"),
         "machine": info,
+        "source": source,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "datasets": [{**asdict(d), "summary": d.summary()} for d in datasets],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,13 @@ class LandingCsv:
         try:
             return self.data.decode("utf-8-sig")
         except UnicodeDecodeError:
+            pass
+        try:
             return self.data.decode("cp1252", errors="strict")
+        except UnicodeDecodeError as exc:
+            raise LandingFileError(
+                self.source, "is not a text file in UTF-8 or Windows-1252"
+            ) from exc
 
     def header(self) -> list[str]:
         first = self.text().split("\n", 1)[0].rstrip("\r")
@@ -117,7 +124,7 @@ def _zip_members(path: Path) -> Iterator[LandingCsv]:
             members = [(n, archive.read(n)) for n in csvs]
     except zipfile.BadZipFile as exc:
         raise LandingFileError(path.name, f"is not a readable zip ({exc})") from exc
-    except (EOFError, OSError, zipfile.LargeZipFile) as exc:
+    except (EOFError, OSError, zlib.error, zipfile.LargeZipFile) as exc:
         raise LandingFileError(path.name, f"is truncated or damaged ({exc})") from exc
     for name, data in members:
         yield LandingCsv(path, name, data)

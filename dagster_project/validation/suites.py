@@ -60,6 +60,17 @@ class Suite:
         """Columns set aside together when a rule of that grain fails."""
         return self.meta.get("groups", {})
 
+    def columns(self) -> list[str]:
+        """Every column the suite's expectations name, in first-mention order."""
+        names: list[str] = []
+        for exp in self.document["expectations"]:
+            kwargs = exp.get("kwargs", {})
+            for key in ("column", "column_A", "column_B"):
+                if key in kwargs and kwargs[key] not in names:
+                    names.append(kwargs[key])
+            names.extend(c for c in kwargs.get("column_list", []) if c not in names)
+        return names
+
     def rules(self) -> list[Rule]:
         rules = []
         for exp in self.document["expectations"]:
@@ -109,18 +120,23 @@ def _context() -> Any:
 def _gx_suite(suite: Suite) -> Any:
     import great_expectations as gx
 
-    document = dict(suite.document)
+    expectations = []
+    for exp in suite.document["expectations"]:
+        meta = exp.get("meta", {})
+        config = {"type": exp["type"], "kwargs": exp.get("kwargs", {}), "meta": meta}
+        try:
+            expectations.append(gx.ExpectationSuite(name="one", expectations=[config]).expectations)
+        except Exception as exc:  # GX raises pydantic and its own errors alike
+            raise SuiteError(
+                f"{suite.path.name}: rule {meta.get('rule', exp['type'])} is malformed: {exc}"
+            ) from exc
     gx_suite = gx.ExpectationSuite(
-        name=suite.name,
-        expectations=[
-            {"type": e["type"], "kwargs": e.get("kwargs", {}), "meta": e.get("meta", {})}
-            for e in document["expectations"]
-        ],
+        name=suite.name, expectations=[e for built in expectations for e in built]
     )
-    if len(gx_suite.expectations) != len(document["expectations"]):
+    if len(gx_suite.expectations) != len(suite.document["expectations"]):
         raise SuiteError(
             f"{suite.path.name}: Great Expectations built {len(gx_suite.expectations)} of "
-            f"{len(document['expectations'])} expectations; a rule is malformed"
+            f"{len(suite.document['expectations'])} expectations; a rule is malformed"
         )
     return gx_suite
 
@@ -135,7 +151,10 @@ def run_suite(frame: pd.DataFrame, suite: Suite) -> list[Failure]:
     batch_definition = next(
         (b for b in asset.batch_definitions if b.name == "whole"), None
     ) or asset.add_batch_definition_whole_dataframe("whole")
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    # GX copies the frame it is given for every metric: hand it only the columns it checks.
+    # A column the frame lacks is left for GX to report as a metric error (a SuiteError).
+    subset = frame[[c for c in suite.columns() if c in frame.columns]].astype(object)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": subset})
     result = batch.validate(
         _gx_suite(suite),
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": None},
