@@ -4,6 +4,8 @@ Scores come first, built from questionnaire items as real ones are. The
 predicted columns are then set to `actual - designed residual`, where each
 provider's designed residuals are mean-centred and shifted by its planted
 effect: so the outcome of NHS Digital's funnel-plot method is known exactly.
+Providers with nothing planted are shifted a little too (within NULL_Z standard
+errors), so funnel plots look like real ones without anyone being flagged.
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ PARTLINK_HEADER = [
 
 Z95, Z998 = 1.959964, 3.090232
 MIN_MODELLED = 30
+NULL_Z = 1.0
 # Role -> (procedure key, target z on the primary group's Oxford score).
 PLANTED_Z = {
     "hip_negative_outlier_99.8": ("hip", -6.0),
@@ -359,11 +362,16 @@ def generate(
     }  # fmt: skip
     design = _Design(cell=provider * 2 + revision, cells=2 * len(providers))
     residual: dict[str, np.ndarray] = {}
-    for measure, (pre, post, model, column, bounds) in measures.items():
+    for k, (measure, (pre, post, model, column, bounds)) in enumerate(measures.items()):
         modelled = ~np.isnan(pre) & ~np.isnan(post)
-        effect = np.zeros(design.cells)
-        if measure == procedure.oxford_measure:
-            effect = _plant(design, post, model, modelled, bounds, providers, procedure)
+        # Providers with no planted effect still differ a little, as real ones do, but
+        # never by more than NULL_Z: far inside the 95% limits, so they are never flagged.
+        spread = np.random.Generator(np.random.PCG64([seed, int(year[:4]), procedure.stream, k]))
+        background = spread.uniform(-NULL_Z, NULL_Z, design.cells)
+        planting = measure == procedure.oxford_measure
+        effect = _plant(
+            design, post, model, modelled, bounds, providers, procedure, background, planting
+        )
         expected = design.predicted(post, model, modelled, effect, bounds)
         text, written = _predicted(expected, modelled)
         cols[column] = text
@@ -512,8 +520,13 @@ def _plant(
     bounds: tuple[float, float],
     providers: list[Provider],
     procedure: Procedure,
+    background: np.ndarray,
+    planting: bool,
 ) -> np.ndarray:
-    """Per provider-group effects that put planted z-scores exactly on target.
+    """Per provider-group effects that put primary z-scores exactly on target.
+
+    Planted roles get their target z (on the measure being planted); every other
+    primary group gets its small `background` z.
 
     Planted effects move England's mean and SD slightly, so they are solved by
     fixed-point iteration against England as it ends up.
@@ -525,14 +538,20 @@ def _plant(
     def residuals() -> np.ndarray:
         return (post - design.predicted(post, model, use, effect, bounds))[primary]
 
-    targets = {}
+    # Unplanted groups get a small fixed shift (about `background` standard errors) and
+    # the large-but-too-few group one residual SD; the planted targets are then solved
+    # against England as it ends up, which those fixed shifts move only slightly.
+    sd0 = residuals().std(ddof=1)
+    targets: dict[int, float] = {}
     for i, p in enumerate(providers):
-        where = planted(p.role)
-        if where and where[0] == procedure:
-            if where[1] is None:  # one SD better than expected: large, yet unjudged
-                effect[2 * i] = residuals().std(ddof=1)
-            else:
-                targets[2 * i] = where[1]
+        c = 2 * i
+        where = planted(p.role) if planting else None
+        if where and where[0] == procedure and where[1] is not None:
+            targets[c] = where[1]
+        elif where and where[0] == procedure:
+            effect[c] = sd0
+        elif n[c] > 0:
+            effect[c] = float(background[c]) * sd0 / math.sqrt(n[c])
     for _ in range(200):
         r = residuals()
         mu, sd = r.mean(), r.std(ddof=1)

@@ -1,4 +1,4 @@
-"""The command line as a data engineer uses it: exit codes, messages and `dg` loading the project."""
+"""The command line as a data engineer uses it: exit codes, messages, and `dg` loading it."""
 
 from __future__ import annotations
 
