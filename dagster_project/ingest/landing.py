@@ -68,27 +68,33 @@ class LandingCsv:
         first = self.text().split("\n", 1)[0].rstrip("\r")
         return [cell.strip().strip('"').strip() for cell in first.split(",")]
 
-    def read_frame(self) -> pd.DataFrame:
+    def read_frame(self, header: bool = True) -> pd.DataFrame:
         """Every cell as text, blanks as missing, with the file's own line numbers.
 
         Blank lines are kept while reading and dropped afterwards so that
         `row_number` is the line a person sees when opening the file (header = 1).
+        Without a header, columns are numbered from 0 and rows may vary in length.
         """
+        text = self.text()
+        options: dict = {}
+        if not header:
+            widest = max((line.count(",") for line in text.splitlines()), default=0) + 1
+            options = {"header": None, "names": list(range(widest))}
         try:
             frame = pd.read_csv(
-                io.StringIO(self.text()),
+                io.StringIO(text),
                 dtype=str,
                 keep_default_na=False,
                 skip_blank_lines=False,
-                skipinitialspace=False,
+                **options,
             )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise LandingFileError(self.source, f"is not a readable CSV ({exc})") from exc
-        frame.columns = [str(c).strip() for c in frame.columns]
+        if header:
+            frame.columns = [str(c).strip() for c in frame.columns]
         frame = frame.replace({"": None})
-        frame.insert(0, "row_number", frame.index.to_numpy() + 2)
-        data_columns = frame.columns[1:]
-        blank = frame[data_columns].isna().all(axis=1)
+        frame.insert(0, "row_number", frame.index.to_numpy() + (2 if header else 1))
+        blank = frame[frame.columns[1:]].isna().all(axis=1)
         return frame.loc[~blank].reset_index(drop=True)
 
 

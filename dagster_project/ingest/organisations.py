@@ -6,7 +6,6 @@ the first twelve matter here; later fields come and go between extracts.
 
 from __future__ import annotations
 
-import io
 import re
 
 import pandas as pd
@@ -44,24 +43,13 @@ def looks_like_ods(csv: LandingCsv) -> bool:
 
 
 def parse_ods(csv: LandingCsv) -> pd.DataFrame:
-    try:
-        raw = pd.read_csv(
-            io.StringIO(csv.text()),
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise LandingFileError(csv.source, f"is not a readable ODS extract ({exc})") from exc
-    if raw.shape[1] < len(ODS_COLUMNS):
+    raw = csv.read_frame(header=False)
+    if raw.shape[1] - 1 < len(ODS_COLUMNS):
         raise LandingFileError(
-            csv.source, f"has {raw.shape[1]} columns; an ODS extract has at least 12"
+            csv.source, f"has {raw.shape[1] - 1} columns; an ODS extract has at least 12"
         )
-    frame = raw.iloc[:, : len(ODS_COLUMNS)].copy()
-    frame.columns = ODS_COLUMNS
-    frame = frame.replace({"": None})
-    frame.insert(0, "row_number", frame.index.to_numpy() + 1)
+    frame = raw.iloc[:, : len(ODS_COLUMNS) + 1].copy()
+    frame.columns = ["row_number", *ODS_COLUMNS]
     frame = frame.loc[~frame[ODS_COLUMNS].isna().all(axis=1)].reset_index(drop=True)
     frame.insert(0, "source_file", csv.source)
     frame.insert(1, "sha256", csv.sha256)

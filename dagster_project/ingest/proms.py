@@ -185,28 +185,21 @@ def classify(header: list[str]) -> FileKind | None:
     return None
 
 
+def _financial_year(start: int, end: int) -> str | None:
+    """`2018`, `19` -> `2018-19`, if the two are consecutive years."""
+    return f"{start}-{end % 100:02d}" if (start + 1) % 100 == end % 100 else None
+
+
 def year_from_label(label: str | None) -> str | None:
     """`2018/19` -> `2018-19`; None when the label is not a consecutive pair of years."""
-    if label is None:
-        return None
-    match = _YEAR_LABEL.match(label.strip())
-    if not match:
-        return None
-    start, end = int(match.group(1)), int(match.group(2))
-    if (start + 1) % 100 != end:
-        return None
-    return f"{start}-{end:02d}"
+    match = _YEAR_LABEL.match(label.strip()) if label is not None else None
+    return _financial_year(int(match.group(1)), int(match.group(2))) if match else None
 
 
 def year_from_file_name(name: str) -> str | None:
     """`PartLink Hip and Knee Replacement 1819.csv` -> `2018-19`."""
     match = _FILE_YEAR.search(name.strip())
-    if not match:
-        return None
-    start, end = int(match.group(1)), int(match.group(2))
-    if (start + 1) % 100 != end:
-        return None
-    return f"20{start:02d}-{end:02d}"
+    return _financial_year(2000 + int(match.group(1)), int(match.group(2))) if match else None
 
 
 def record_column_map(header: list[str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dagster_project.ingest.proms import PARTLINK_PROCEDURES
 from dagster_project.synth.organisations import Provider
 
 # --- published layouts ----------------------------------------------------------------------
@@ -124,15 +125,7 @@ KNEE = Procedure(
 )  # fmt: skip
 PROCEDURES = (HIP, KNEE)
 
-PARTLINK_BLOCKS = (
-    "All Procedures",
-    "Hip Replacement",
-    "Primary Hip Replacement",
-    "Revision Hip Replacement",
-    "Knee Replacement",
-    "Primary Knee Replacement",
-    "Revision Knee Replacement",
-)
+PARTLINK_BLOCKS = PARTLINK_PROCEDURES  # the layout's procedure blocks, in published order
 _PARTLINK_FIELDS = (
     "Total HES Procedures", "Total Pre-Op Qs", "Participation Rate", "Total Linked",
     "Linkage rate", "Total Q2s sent to date", "Issue rate", "Total Q2s returned to date",

@@ -15,25 +15,13 @@ select
     procedure,
     hes_procedures,
     pre_op_questionnaires,
-    coalesce(
-        case when hes_procedures = 0 then 0.0 else pre_op_questionnaires / hes_procedures end,
-        published_participation_rate
-    ) as participation_rate,
+    coalesce({{ rate('pre_op_questionnaires', 'hes_procedures') }}, published_participation_rate) as participation_rate,
     linked,
-    coalesce(
-        case when pre_op_questionnaires = 0 then 0.0 else linked / pre_op_questionnaires end,
-        published_linkage_rate
-    ) as linkage_rate,
+    coalesce({{ rate('linked', 'pre_op_questionnaires') }}, published_linkage_rate) as linkage_rate,
     q2_issued,
-    coalesce(
-        case when pre_op_questionnaires = 0 then 0.0 else q2_issued / pre_op_questionnaires end,
-        published_issue_rate
-    ) as issue_rate,
+    coalesce({{ rate('q2_issued', 'pre_op_questionnaires') }}, published_issue_rate) as issue_rate,
     q2_returned,
-    coalesce(
-        case when q2_issued = 0 then 0.0 else q2_returned / q2_issued end,
-        published_response_rate
-    ) as response_rate,
+    coalesce({{ rate('q2_returned', 'q2_issued') }}, published_response_rate) as response_rate,
     hes_procedures_suppressed,
     provider_name,
     source_file
