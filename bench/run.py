@@ -47,8 +47,9 @@ REAL_DATA = REPO.parent / "shared" / "data" / "proms"
 DEFAULT_YEARS = "2022-23,2023-24,2024-25"
 PACKAGES = ("dagster", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "pandas")
 
-MIB = 1024  # ru_maxrss is in KiB on Linux
+MIB = 1024  # stages report memory in KiB (VmHWM, ru_maxrss)
 BUSY_SHARE = 0.10  # flag a stage when other processes took more of the machine than this
+BUSY_MIN_S = 0.5  # and more CPU seconds than this (a short stage is flagged by a blip)
 
 # Wide enough for the tables when the output goes to a file or a pipe (make, CI).
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -74,10 +75,11 @@ class StageRun:
 
     @property
     def disturbed(self) -> bool:
-        """Other processes used more than a tenth of the machine while this stage ran."""
+        """Other processes took more than BUSY_SHARE of the machine while this stage ran."""
         if self.others_cpu_s is None or self.wall_s <= 0:
             return False
-        return self.others_cpu_s > BUSY_SHARE * self.wall_s * (os.cpu_count() or 1)
+        share = self.others_cpu_s > BUSY_SHARE * self.wall_s * (os.cpu_count() or 1)
+        return share and self.others_cpu_s > BUSY_MIN_S
 
     @property
     def peak_rss_mib(self) -> float:
@@ -304,7 +306,9 @@ def dbt_command() -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="qa-bench-dbt-") as folder:
         result = Path(folder) / "dbt.json"
         command = [sys.executable, str(STAGES_SCRIPT), "locate_dbt", "{}", str(result)]
-        subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise StageFailed(f"cannot locate dbt:\n{done.stderr.strip()[-2000:]}")
         return json.loads(result.read_text())["detail"]
 
 

@@ -153,7 +153,7 @@ def run_suite(frame: pd.DataFrame, suite: Suite) -> list[Failure]:
     ) or asset.add_batch_definition_whole_dataframe("whole")
     # GX copies the frame it is given for every metric: hand it only the columns it checks.
     # A column the frame lacks is left for GX to report as a metric error (a SuiteError).
-    subset = frame[[c for c in suite.columns() if c in frame.columns]].astype(object)
+    subset = frame[[c for c in suite.columns() if c in frame.columns]]
     batch = batch_definition.get_batch(batch_parameters={"dataframe": subset})
     result = batch.validate(
         _gx_suite(suite),
