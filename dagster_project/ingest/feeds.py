@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.home import Home
-from dagster_project.ingest import organisations, proms
+from dagster_project.ingest import organisations, proms, shmi
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
 
 
@@ -51,6 +51,10 @@ def _recognise_ods(csv: LandingCsv) -> Recognised | None:
     return None
 
 
+def _recognise_shmi(csv: LandingCsv) -> Recognised | None:
+    return Recognised("shmi_trust", shmi.SHMI) if shmi.is_shmi(csv.header()) else None
+
+
 FEEDS: dict[str, Feed] = {
     "proms": Feed(
         name="proms",
@@ -65,6 +69,13 @@ FEEDS: dict[str, Feed] = {
         recognise=_recognise_ods,
         parse=lambda csv, _: organisations.parse_ods(csv),
         description="NHS Organisation Data Service extracts (etr.csv and the same shape).",
+    ),
+    "shmi": Feed(
+        name="shmi",
+        tables=(shmi.SHMI,),
+        recognise=_recognise_shmi,
+        parse=lambda csv, _: shmi.parse_shmi(csv),
+        description="NHS Digital SHMI trust-level files, one quarterly publication each.",
     ),
 }
 

@@ -31,7 +31,7 @@ import re
 
 import pandas as pd
 
-from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 
 ARCHIVE = "archive"
 DATA_CAPTURE = "data_capture"
@@ -417,10 +417,7 @@ def parse_hcai(csv: LandingCsv) -> pd.DataFrame:
     kind, header = found
     parse = _parse_capture if kind == DATA_CAPTURE else _parse_archive
     frame = pd.DataFrame(parse(csv, rows, header), columns=["row_number", *HCAI_COLUMNS])
-    frame.insert(0, "source_file", csv.source)
-    frame.insert(1, "sha256", csv.sha256)
-    frame.insert(2, "load_id", csv.sha256[:16])
-    frame.insert(4, "file_kind", f"hcai_{kind}")
+    frame = stamp(frame, csv.source, csv.sha256, f"hcai_{kind}")
     frame["row_number"] = frame["row_number"].astype("int64")
     text_columns = [c for c in COLUMNS if c != "row_number"]
     frame[text_columns] = frame[text_columns].astype("str")

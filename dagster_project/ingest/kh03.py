@@ -31,7 +31,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
-from dagster_project.ingest.landing import LandingFileError
+from dagster_project.ingest.landing import LandingFileError, stamp
 
 SHEET = "NHS Trust by Sector"
 FILE_KIND = "kh03"
@@ -273,10 +273,7 @@ def parse_kh03(path: Path, data: bytes) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=["row_number", *KH03_COLUMNS, *extras])
     frame["period_start"], frame["quarter_label"] = quarter
     sha256 = hashlib.sha256(data).hexdigest()
-    frame.insert(0, "source_file", name)
-    frame.insert(1, "sha256", sha256)
-    frame.insert(2, "load_id", sha256[:16])
-    frame.insert(4, "file_kind", FILE_KIND)
+    frame = stamp(frame, name, sha256, FILE_KIND)
     frame["row_number"] = frame["row_number"].astype("int64")
     text_columns = [c for c in frame.columns if c != "row_number"]
     frame[text_columns] = frame[text_columns].astype("str")

@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,7 @@ class LandingCsv:
     def csv_name(self) -> str:
         return Path(self.member).name if self.member else self.path.name
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
@@ -96,6 +97,19 @@ class LandingCsv:
         frame.insert(0, "row_number", frame.index.to_numpy() + (2 if header else 1))
         blank = frame[frame.columns[1:]].isna().all(axis=1)
         return frame.loc[~blank].reset_index(drop=True)
+
+
+def stamp(frame: pd.DataFrame, source: str, sha256: str, kind: str) -> pd.DataFrame:
+    """Mark every parsed row with where it came from: file, checksum, load and kind.
+
+    `frame` starts with `row_number`; the stamp columns go around it so every
+    parsed table begins source_file, sha256, load_id, row_number, file_kind.
+    """
+    frame.insert(0, "source_file", source)
+    frame.insert(1, "sha256", sha256)
+    frame.insert(2, "load_id", sha256[:16])
+    frame.insert(4, "file_kind", kind)
+    return frame
 
 
 def iter_landing_csvs(folder: Path) -> Iterator[LandingCsv]:

@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 
 ORGANISATIONS = "organisations"
 
@@ -51,8 +51,4 @@ def parse_ods(csv: LandingCsv) -> pd.DataFrame:
     frame = raw.iloc[:, : len(ODS_COLUMNS) + 1].copy()
     frame.columns = ["row_number", *ODS_COLUMNS]
     frame = frame.loc[~frame[ODS_COLUMNS].isna().all(axis=1)].reset_index(drop=True)
-    frame.insert(0, "source_file", csv.source)
-    frame.insert(1, "sha256", csv.sha256)
-    frame.insert(2, "load_id", csv.sha256[:16])
-    frame.insert(4, "file_kind", "ods_extract")
-    return frame
+    return stamp(frame, csv.source, csv.sha256, "ods_extract")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 
 RECORDS = "proms_records"
 PARTICIPATION = "proms_participation"
@@ -226,14 +226,6 @@ def record_column_map(header: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _stamp(frame: pd.DataFrame, csv: LandingCsv, kind: str) -> pd.DataFrame:
-    frame.insert(0, "source_file", csv.source)
-    frame.insert(1, "sha256", csv.sha256)
-    frame.insert(2, "load_id", csv.sha256[:16])
-    frame.insert(4, "file_kind", kind)
-    return frame
-
-
 def parse_records(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
     """A hip or knee record-level file as text columns under canonical names."""
     raw = csv.read_frame()
@@ -245,7 +237,7 @@ def parse_records(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
         )
     frame = raw[["row_number", *mapping.keys()]].rename(columns=mapping)
     frame = frame[["row_number", *RECORD_COLUMNS]].copy()
-    frame = _stamp(frame, csv, kind.kind)
+    frame = stamp(frame, csv.source, csv.sha256, kind.kind)
     frame.insert(5, "financial_year", frame["year_label"].map(year_from_label))
     return frame
 
@@ -284,7 +276,7 @@ def parse_partlink(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
             frame[column] = None
     frame = frame[["row_number", *PARTICIPATION_COLUMNS]].copy()
     frame["hes_procedures_suppressed"] = (frame["hes_procedures"] == SUPPRESSED).astype(bool)
-    frame = _stamp(frame, csv, kind.kind)
+    frame = stamp(frame, csv.source, csv.sha256, kind.kind)
     frame.insert(5, "financial_year", year)
     return frame.sort_values("row_number", kind="stable").reset_index(drop=True)
 

@@ -1,20 +1,17 @@
 """Publish assets: the observatories' DuckDB file and the providers' site."""
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.publish.quality_account import render_site
 from dagster_project.publish.snapshot import publish
 from dagster_project.resources import HomeResource
-from dagster_project.transform.assets import warehouse_models
-
-PUBLISHED_MODELS = ("providers", "proms_provider_outcomes", "proms_participation")
+from dagster_project.transform.assets import published_model_keys
 
 
 @dg.asset(
     key=["published", "quality_duckdb"],
     group_name="publish",
-    deps=[get_asset_key_for_model([warehouse_models], m) for m in PUBLISHED_MODELS],
+    deps=published_model_keys(),
     description="published/quality.duckdb: the disclosure-controlled tables, swapped in "
     "atomically, with the same tables as Parquet under published/parquet/<publication>/.",
     kinds={"duckdb", "parquet"},

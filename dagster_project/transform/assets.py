@@ -1,5 +1,6 @@
 """dbt models as Dagster assets; dbt tests become asset checks."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,16 @@ class Translator(DagsterDbtTranslator):
 
 
 TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def published_model_keys() -> list[dg.AssetKey]:
+    """Every model dbt builds into the `published` schema: what the publication copies."""
+    manifest = json.loads(ensure_manifest().read_text())
+    return sorted(
+        TRANSLATOR.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "published"
+    )
 
 
 @dbt_assets(manifest=ensure_manifest(), project=DBT_PROJECT, dagster_dbt_translator=TRANSLATOR)

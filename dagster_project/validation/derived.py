@@ -92,3 +92,10 @@ def add_participation_checks(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("hes_procedures", "pre_op_questionnaires", "participation_rate"):
         out[f"_{column}_value"] = _numbers(out[column])
     return out
+
+
+def add_shmi_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in ("observed", "expected"):
+        out[f"_{column}_value"] = _numbers(out[column])
+    return out

@@ -20,6 +20,7 @@ from dagster_project.home import Home
 from dagster_project.ingest.feeds import FEEDS, incoming_file, read_manifest
 from dagster_project.ingest.organisations import ODS_COLUMNS
 from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
+from dagster_project.ingest.shmi import SHMI_COLUMNS
 from dagster_project.validation import derived
 from dagster_project.validation.schemas import SCHEMAS, cast, empty
 from dagster_project.validation.split import QUARANTINE_COLUMNS, split
@@ -30,15 +31,18 @@ SUITE_FOR_KIND = {
     "knee_records": "proms_knee_records",
     "partlink": "proms_partlink",
     "ods_extract": "organisations",
+    "shmi_trust": "shmi",
 }
 _DERIVE: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
     "proms_records": derived.add_proms_record_checks,
     "proms_participation": derived.add_participation_checks,
+    "shmi": derived.add_shmi_checks,
 }
 _PUBLISHED_COLUMNS = {
     "proms_records": RECORD_COLUMNS,
     "proms_participation": PARTICIPATION_COLUMNS,
     "organisations": ODS_COLUMNS,
+    "shmi": SHMI_COLUMNS,
 }
 
 

@@ -88,10 +88,30 @@ ORGANISATIONS: dict[str, str] = {
     "set_aside": "string",
 }
 
+SHMI: dict[str, str] = {
+    **{k: v for k, v in _META.items() if k != "financial_year"},
+    "publication": "string",
+    "indicator_code": "string",
+    "provider_code": "string",
+    "provider_name": "string",
+    "spells": "Int64",
+    "observed": "Int64",
+    "expected": "Float64",
+    "published_shmi": "Float64",
+    "published_poisson_lower": "Float64",
+    "published_poisson_upper": "Float64",
+    "published_poisson_banding": "Int16",
+    "published_lower_limit": "Float64",
+    "published_upper_limit": "Float64",
+    "published_banding": "Int16",
+    "set_aside": "string",
+}
+
 SCHEMAS = {
     "proms_records": PROMS_RECORDS,
     "proms_participation": PROMS_PARTICIPATION,
     "organisations": ORGANISATIONS,
+    "shmi": SHMI,
 }
 
 OXFORD_ITEMS = {"pre": PRE_ITEMS, "post": POST_ITEMS}
