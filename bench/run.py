@@ -38,6 +38,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from dagster_project.ingest.feeds import FEEDS
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 STAGES_SCRIPT = HERE / "stages.py"
@@ -233,11 +235,10 @@ def busy_cpu_s() -> float | None:
 
 # --- the pipeline and the reference on one landing folder ----------------------------------
 
+# Every feed the pipeline knows, as a Dagster run would: dbt reads all their raw tables.
 PIPELINE_STAGES: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    ("ingest proms", "ingest", {"feed": "proms"}),
-    ("ingest organisations", "ingest", {"feed": "organisations"}),
-    ("validate proms", "validate", {"feed": "proms"}),
-    ("validate organisations", "validate", {"feed": "organisations"}),
+    *((f"ingest {feed}", "ingest", {"feed": feed}) for feed in FEEDS),
+    *((f"validate {feed}", "validate", {"feed": feed}) for feed in FEEDS),
     ("dbt build", "dbt", {}),
     ("publish", "publish", {}),
     ("render site", "render", {}),
