@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.home import Home
-from dagster_project.ingest import organisations, proms, shmi
+from dagster_project.ingest import hcai, kh03, organisations, proms, shmi
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
 
 
@@ -55,6 +55,20 @@ def _recognise_shmi(csv: LandingCsv) -> Recognised | None:
     return Recognised("shmi_trust", shmi.SHMI) if shmi.is_shmi(csv.header()) else None
 
 
+def _recognise_hcai(csv: LandingCsv) -> Recognised | None:
+    if csv.is_workbook:
+        return None
+    layout = hcai.classify_hcai(csv)
+    return Recognised(f"hcai_{layout}", HCAI_COUNTS) if layout else None
+
+
+def _recognise_kh03(csv: LandingCsv) -> Recognised | None:
+    return Recognised(kh03.FILE_KIND, KH03_BEDS) if csv.is_workbook else None
+
+
+HCAI_COUNTS = "hcai_counts"
+KH03_BEDS = "kh03_beds"
+
 FEEDS: dict[str, Feed] = {
     "proms": Feed(
         name="proms",
@@ -76,6 +90,21 @@ FEEDS: dict[str, Feed] = {
         recognise=_recognise_shmi,
         parse=lambda csv, _: shmi.parse_shmi(csv),
         description="NHS Digital SHMI trust-level files, one quarterly publication each.",
+    ),
+    "hcai": Feed(
+        name="hcai",
+        tables=(HCAI_COUNTS,),
+        recognise=_recognise_hcai,
+        parse=lambda csv, _: hcai.parse_hcai(csv),
+        description="UKHSA mandatory surveillance monthly counts by trust, in either of "
+        "UKHSA's layouts (archive tables, data-capture exports).",
+    ),
+    "kh03": Feed(
+        name="kh03",
+        tables=(KH03_BEDS,),
+        recognise=_recognise_kh03,
+        parse=lambda csv, _: kh03.parse_kh03(csv.path, csv.data),
+        description="NHS England KH03 beds open overnight, quarterly workbooks.",
     ),
 }
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-DATA_SUFFIXES = (".csv", ".zip")
+DATA_SUFFIXES = (".csv", ".zip", ".xlsx")
 
 
 class LandingFileError(Exception):
@@ -64,6 +64,10 @@ class LandingCsv:
             raise LandingFileError(
                 self.source, "is not a text file in UTF-8 or Windows-1252"
             ) from exc
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.path.suffix.lower() == ".xlsx" and self.member is None
 
     def header(self) -> list[str]:
         first = self.text().split("\n", 1)[0].rstrip("\r")
@@ -120,12 +124,12 @@ def iter_landing_csvs(folder: Path) -> Iterator[LandingCsv]:
         if path.name.startswith(".") or "__MACOSX" in path.parts:
             continue
         suffix = path.suffix.lower()
-        if suffix == ".csv":
+        if suffix in (".csv", ".xlsx"):
             yield LandingCsv(path, None, path.read_bytes())
         elif suffix == ".zip":
             yield from _zip_members(path)
         else:
-            raise LandingFileError(path.name, "is neither a .csv nor a .zip file")
+            raise LandingFileError(path.name, "is not a .csv, .zip or .xlsx file")
 
 
 def _zip_members(path: Path) -> Iterator[LandingCsv]:

@@ -18,6 +18,8 @@ import pandas as pd
 
 from dagster_project.home import Home
 from dagster_project.ingest.feeds import FEEDS, incoming_file, read_manifest
+from dagster_project.ingest.hcai import HCAI_COLUMNS
+from dagster_project.ingest.kh03 import KH03_COLUMNS
 from dagster_project.ingest.organisations import ODS_COLUMNS
 from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
 from dagster_project.ingest.shmi import SHMI_COLUMNS
@@ -32,6 +34,9 @@ SUITE_FOR_KIND = {
     "partlink": "proms_partlink",
     "ods_extract": "organisations",
     "shmi_trust": "shmi",
+    "hcai_archive": "hcai",
+    "hcai_data_capture": "hcai",
+    "kh03": "kh03",
 }
 _DERIVE: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
     "proms_records": derived.add_proms_record_checks,
@@ -43,6 +48,8 @@ _PUBLISHED_COLUMNS = {
     "proms_participation": PARTICIPATION_COLUMNS,
     "organisations": ODS_COLUMNS,
     "shmi": SHMI_COLUMNS,
+    "hcai_counts": HCAI_COLUMNS,
+    "kh03_beds": KH03_COLUMNS,
 }
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dagster_project.ingest.kh03 import BED_COLUMNS as KH03_BED_COLUMNS
 from dagster_project.ingest.proms import (
     PARTICIPATION_COLUMNS,
     POST_ITEMS,
@@ -107,11 +108,38 @@ SHMI: dict[str, str] = {
     "set_aside": "string",
 }
 
+_STAMP = {k: v for k, v in _META.items() if k != "financial_year"}
+
+HCAI_COUNTS: dict[str, str] = {
+    **_STAMP,
+    "organism": "string",
+    "organisation_type": "string",
+    "organisation_code": "string",
+    "organisation_name": "string",
+    "month": "string",
+    "metric": "string",
+    "figure": "Int64",
+    "set_aside": "string",
+}
+
+KH03_BEDS: dict[str, str] = {
+    **_STAMP,
+    "period_start": "string",
+    "quarter_label": "string",
+    "region_code": "string",
+    "organisation_code": "string",
+    "organisation_name": "string",
+    **{c: "Float64" for c in KH03_BED_COLUMNS},
+    "set_aside": "string",
+}
+
 SCHEMAS = {
     "proms_records": PROMS_RECORDS,
     "proms_participation": PROMS_PARTICIPATION,
     "organisations": ORGANISATIONS,
     "shmi": SHMI,
+    "hcai_counts": HCAI_COUNTS,
+    "kh03_beds": KH03_BEDS,
 }
 
 OXFORD_ITEMS = {"pre": PRE_ITEMS, "post": POST_ITEMS}
@@ -120,7 +148,8 @@ OXFORD_ITEMS = {"pre": PRE_ITEMS, "post": POST_ITEMS}
 def cast(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     """Typed copy in schema order; only ever called on values the suite has passed.
 
-    A figure suppressed for disclosure control (`*`) becomes NULL.
+    A figure suppressed for disclosure control (`*`), or marked not applicable (`-`),
+    becomes NULL.
     """
     out = pd.DataFrame(index=frame.index)
     for column, dtype in schema.items():
@@ -130,10 +159,11 @@ def cast(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
         elif dtype == "boolean":
             out[column] = values.astype("boolean")
         else:
-            out[column] = _numbers(values.where(values != SUPPRESSED), dtype)
+            out[column] = _numbers(values.where(~values.isin(NOT_A_NUMBER)), dtype)
     return out.reset_index(drop=True)
 
 
+NOT_A_NUMBER = (SUPPRESSED, "-")
 _ARROW = {"Int16": pa.int16(), "Int64": pa.int64(), "Float64": pa.float64()}
 
 

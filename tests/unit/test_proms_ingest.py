@@ -515,11 +515,19 @@ def test_zip_without_a_csv_raises_naming_the_file(tmp_path: Path) -> None:
         list(iter_landing_csvs(tmp_path))
 
 
-def test_a_file_neither_csv_nor_zip_is_refused_by_name(tmp_path: Path) -> None:
-    (tmp_path / "Hip Replacement Provider 1819.xlsx").write_bytes(b"PK\x03\x04")
+def test_a_file_of_no_delivery_format_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "Hip Replacement Provider 1819.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / ".DS_Store").write_bytes(b"\x00\x00")  # hidden files are not deliveries
-    with pytest.raises(LandingFileError, match=r"Provider 1819\.xlsx"):
+    with pytest.raises(LandingFileError, match=r"Provider 1819\.pdf"):
         list(iter_landing_csvs(tmp_path))
+
+
+def test_a_workbook_in_the_proms_folder_fails_ingest_by_name(tmp_path: Path) -> None:
+    home = resolve_home(tmp_path).ensure()
+    (home.landing / "proms").mkdir(parents=True)
+    (home.landing / "proms" / "Hip Replacement Provider 1819.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(LandingFileError, match=r"Provider 1819\.xlsx"):
+        ingest_feed(home, "proms")
 
 
 @pytest.mark.parametrize(

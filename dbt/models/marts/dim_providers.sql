@@ -1,6 +1,7 @@
 -- Every provider that appears in any feed, named and placed in a region from the ODS
 -- extracts where one covers it; otherwise named from the feeds themselves (PartLink, then
--- the latest SHMI publication) and placed in UNKNOWN.
+-- the latest SHMI publication, KH03), placed in its KH03 region where ODS does not place
+-- it, else in UNKNOWN.
 -- England is the provider ENG in region ENG.
 with codes as (
     select distinct provider_code from {{ ref('stg_proms__records') }}
@@ -9,6 +10,18 @@ with codes as (
     where provider_code <> 'ENG'
     union
     select distinct provider_code from {{ ref('stg_shmi__trusts') }}
+    union
+    select distinct organisation_code from {{ ref('stg_nhse__kh03_beds') }}
+    where organisation_code <> 'ENG'
+    union
+    select distinct organisation_code from {{ ref('stg_ukhsa__hcai_counts') }}
+    where organisation_type = 'acute_trust'
+),
+
+kh03_latest as (
+    select organisation_code, organisation_name, region_code
+    from {{ ref('stg_nhse__kh03_beds') }}
+    qualify row_number() over (partition by organisation_code order by period_start desc) = 1
 ),
 
 partlink_names as (
@@ -39,6 +52,7 @@ select
         ods.organisation_name,
         partlink_names.provider_name,
         shmi_names.provider_name,
+        kh03_latest.organisation_name,
         codes.provider_code
     )
         as provider_name,
@@ -50,12 +64,15 @@ select
         when ods.organisation_name is not null then 'ODS extract'
         when partlink_names.provider_name is not null then 'PROMs PartLink'
         when shmi_names.provider_name is not null then 'SHMI'
+        when kh03_latest.organisation_name is not null then 'KH03'
         else 'code only'
     end as name_source
 from codes
 left join ods on codes.provider_code = ods.organisation_code
 left join partlink_names on codes.provider_code = partlink_names.provider_code
 left join shmi_names on codes.provider_code = shmi_names.provider_code
-left join regions on ods.national_grouping = regions.region_code
+left join kh03_latest on codes.provider_code = kh03_latest.organisation_code
+left join regions
+    on coalesce(ods.national_grouping, kh03_latest.region_code) = regions.region_code
 union all
 select 'ENG', 'England', 'ENG', 'England', 'country', 'fixed'

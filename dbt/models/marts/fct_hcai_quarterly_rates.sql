@@ -1,0 +1,47 @@
+-- Bacteraemia and infection counts per organism, acute trust and quarter, with the rate of
+-- hospital-onset cases per 100,000 occupied general and acute bed days (KH03). A quarter
+-- counts only when all three of its months are published; hospital-onset counts exist from
+-- the 2018-19 data-capture exports, so earlier quarters have totals and no rate.
+with counts as (
+    select * from {{ ref('stg_ukhsa__hcai_counts') }}
+    where organisation_type in ('acute_trust', 'national')
+),
+
+quarterly as (
+    select
+        organism,
+        organisation_code,
+        date_trunc('quarter', month) as period_start,
+        count(distinct month) filter (where metric = 'total_cases') as months_published,
+        sum(cases) filter (where metric = 'total_cases') as total_cases,
+        sum(cases) filter (where metric = 'hospital_onset') as hospital_onset_cases,
+        sum(cases) filter (where metric = 'community_onset') as community_onset_cases
+    from counts
+    group by all
+),
+
+beds as (
+    select * from {{ ref('stg_nhse__kh03_beds') }}
+)
+
+select
+    q.organism,
+    q.organisation_code as provider_code,
+    q.period_start,
+    beds.quarter_label,
+    case when month(q.period_start) >= 4
+        then year(q.period_start) || '-' || lpad(cast((year(q.period_start) + 1) % 100 as varchar), 2, '0')
+        else (year(q.period_start) - 1) || '-' || lpad(cast(year(q.period_start) % 100 as varchar), 2, '0')
+    end as financial_year,
+    cast(q.total_cases as integer) as total_cases,
+    cast(q.hospital_onset_cases as integer) as hospital_onset_cases,
+    cast(q.community_onset_cases as integer) as community_onset_cases,
+    beds.occupied_bed_days,
+    case when beds.occupied_bed_days > 0
+        then q.hospital_onset_cases / beds.occupied_bed_days * 100000
+    end as hospital_onset_per_100000_bed_days
+from quarterly as q
+left join beds
+    on q.organisation_code = beds.organisation_code
+    and q.period_start = beds.period_start
+where q.months_published = 3
