@@ -1,7 +1,9 @@
-"""Reading landing files exactly as publishers ship them: plain CSV or zipped CSV.
+"""Reading landing files exactly as publishers ship them: CSV, zipped CSV, or a workbook.
 
 A checksum is taken of the extracted CSV bytes, not of the zip, so the same
-data re-zipped (or shipped unzipped) is recognised as the same data.
+data re-zipped (or shipped unzipped) is recognised as the same data. Workbooks
+(`.xlsx`, as NHS England publishes KH03) are passed through whole for their
+feed to open; asked for text, they are refused like any other binary file.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class LandingFileError(Exception):
 
 @dataclass(frozen=True)
 class LandingCsv:
-    """One CSV as delivered: a plain file, or one member of a zip."""
+    """One delivery: a plain CSV, one CSV member of a zip, or a workbook."""
 
     path: Path
     member: str | None
