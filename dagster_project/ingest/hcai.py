@@ -31,6 +31,7 @@ import re
 
 import pandas as pd
 
+from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 
 ARCHIVE = "archive"
@@ -55,20 +56,6 @@ COLUMNS = META_COLUMNS + HCAI_COLUMNS
 _HEADER_SEARCH_ROWS = 60
 _DELIMITERS = (";", ",", "\t")
 
-_MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 
 # Data-capture columns by folded published name; the first match wins.
 _CAPTURE_ALIASES = {
@@ -185,15 +172,6 @@ def clean_figure(text: str | None) -> str | None:
     return _GROUP_SEPARATOR.sub("", value) if _GROUPED_NUMBER.match(value) else value
 
 
-def _month_number(word: str) -> int | None:
-    word = word.strip().lower().rstrip(".")
-    if word.isdigit():
-        return int(word) if 1 <= int(word) <= 12 else None
-    if len(word) < 3:
-        return None
-    return next((i for i, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word)), None)
-
-
 def _iso_month(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}-01"
 
@@ -203,7 +181,7 @@ def month_from_label(label: str) -> str | None:
     text = label.strip()
     match = re.fullmatch(r"([A-Za-z]+\.?)[\s\-/]*(\d{4}|\d{2})", text)
     if match:
-        month = _month_number(match.group(1))
+        month = month_number(match.group(1))
         year = int(match.group(2))
         return _iso_month(year + 2000 if year < 100 else year, month) if month else None
     match = re.fullmatch(r"(\d{4})[-/](\d{1,2})(?:[-/]\d{1,2})?(?:[ T].*)?", text)
@@ -223,7 +201,7 @@ def month_start(year: str | None, month: str | None) -> str | None:
     whole = month_from_label(month_text)
     if whole:
         return whole
-    number = _month_number(month_text) if month_text else None
+    number = month_number(month_text) if month_text else None
     year_text = (year or "").strip()
     if number is None:
         return None

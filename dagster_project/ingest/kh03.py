@@ -31,6 +31,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
+from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import LandingFileError, stamp
 
 SHEET = "NHS Trust by Sector"
@@ -53,20 +54,6 @@ COLUMNS = META_COLUMNS + KH03_COLUMNS
 REQUIRED = ("organisation_code", "available_general_acute", "occupied_general_acute")
 
 _HEADER_SEARCH_ROWS = 40
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 _SECTOR_NAMES = {
     "total": "total",
     "general & acute": "general_acute",
@@ -165,13 +152,6 @@ def _financial_quarter(year: int, month: int) -> tuple[str, str] | None:
     return f"{year:04d}-{month:02d}-01", label
 
 
-def _month_number(word: str) -> int | None:
-    word = word.lower()
-    if len(word) < 3:
-        return None
-    return next((i for i, name in enumerate(_MONTHS, 1) if name.startswith(word)), None)
-
-
 def quarter_from_period(text: str | None) -> tuple[str, str] | None:
     """`April to June 2020` -> (`2020-04-01`, `2020-21 Q1`); `Q4 2020-21` also works."""
     folded = _fold(text)
@@ -186,7 +166,7 @@ def quarter_from_period(text: str | None) -> tuple[str, str] | None:
         month = (quarter * 3 + 1) if quarter < 4 else 1
         return _financial_quarter(start_year + (quarter == 4), month)
     month = next(
-        (number for word in re.findall(r"[a-z]+", folded) if (number := _month_number(word))),
+        (number for word in re.findall(r"[a-z]+", folded) if (number := month_number(word))),
         None,
     )
     year = re.search(r"\b(\d{4})\b", folded)
@@ -196,7 +176,7 @@ def quarter_from_period(text: str | None) -> tuple[str, str] | None:
 def _quarter_from_columns(year: str | None, period_end: str | None) -> tuple[str, str] | None:
     """Year `2020-21` and Period End `June` -> the quarter that ends in June 2020."""
     match = re.fullmatch(r"(\d{4})\s*[-/]\s*\d{2,4}", (year or "").strip())
-    end = _month_number((period_end or "").strip())
+    end = month_number((period_end or "").strip())
     if match is None or end is None:
         return None
     start_month = (end - 3) % 12 + 1

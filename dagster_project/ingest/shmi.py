@@ -14,6 +14,7 @@ import re
 
 import pandas as pd
 
+from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 
 SHMI = "shmi"
@@ -36,13 +37,6 @@ _COLUMNS = {
 REQUIRED = ("provider_code", "spells", "observed", "expected")
 SHMI_COLUMNS = list(dict.fromkeys(_COLUMNS.values()))
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-        start=1,
-    )
-}
 _MONTH_YEAR = re.compile(
     r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[-_ ]?(\d{4})"
 )
@@ -70,7 +64,7 @@ def publication_from_file_name(name: str) -> str | None:
         if not match:
             return None
         month, year = match.group(1), match.group(2)
-    return f"{int(year):04d}-{_MONTHS[month.lower()[:3]]:02d}-01"
+    return f"{int(year):04d}-{month_number(month):02d}-01"
 
 
 def parse_shmi(csv: LandingCsv) -> pd.DataFrame:
