@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from dagster_project.synth import organisations, proms
+from dagster_project.synth import organisations, proms, shmi
 
 DEFAULT_YEARS = ("2023-24", "2024-25")
 
@@ -55,7 +55,18 @@ def write_synthetic_region(
         )
         expected[year], england[year] = _judge(batches, len(roster))
 
+    shmi_banding: dict[str, dict[str, str]] = {}
+    for year in years:
+        path = landing_dir / "shmi" / shmi.file_name(year)
+        shmi_banding[year] = shmi.write_publication(path, year, roster, seed)
+        files[_rel(path, landing_dir)] = len(roster)
+
     truth = _truth(roster, list(years), seed, expected, england)
+    truth["shmi"] = {
+        "planted_high": shmi.planted_code(roster),
+        "publications": {year: shmi.file_name(year) for year in years},
+        "banding": shmi_banding,
+    }
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return {

@@ -188,3 +188,20 @@ def test_quality_account_pages_written(synthetic_run):
     assert negative["name"] in page.upper()
     assert "Negative outlier (99.8%)" in page
     assert "<svg" in page
+
+
+def test_shmi_banding_matches_what_was_planted(synthetic_run):
+    from dagster_project.ingest.shmi import publication_from_file_name
+
+    con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
+    try:
+        rows = con.execute("select publication, provider_code, banding from shmi").df()
+    finally:
+        con.close()
+    truth = synthetic_run.truth["shmi"]
+    for year, bandings in truth["banding"].items():
+        publication = pd.Timestamp(publication_from_file_name(truth["publications"][year]))
+        found = rows[rows.publication == publication].set_index("provider_code").banding
+        assert found.to_dict() == bandings, year
+        assert found[truth["planted_high"]] == "higher than expected"
+        assert (found.drop(truth["planted_high"]) == "as expected").all()
