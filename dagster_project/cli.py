@@ -1,4 +1,4 @@
-"""The `qa` command line: synthetic data, one-shot runs and the demo."""
+"""The `qa` command line: synthetic data, one-shot runs, the demo and read-only queries."""
 
 from __future__ import annotations
 
@@ -91,6 +91,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _run(home, console)
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    from dagster_project.publish.query import QueryRefused, format_result, run_query
+
+    home = resolve_home(args.home)
+    console = _console(False)
+    try:
+        result = run_query(home.published_db, args.sql, region=args.region)
+    except QueryRefused as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    text = format_result(result, args.format)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="NHS Quality Accounts pipeline: ingest, validate, publish."
@@ -128,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--years", default=DEFAULT_YEARS)
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(func=cmd_demo)
+
+    query = sub.add_parser(
+        "query",
+        help="read-only SQL against the published warehouse (writes and file access refused)",
+    )
+    query.add_argument("sql", help="one SELECT over the published tables")
+    query.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
+    query.add_argument("--region", help="only rows of this region_code, e.g. Y60")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(func=cmd_query)
     return parser
 
 

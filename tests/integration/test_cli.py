@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,22 @@ def test_dg_loads_the_definitions(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All definitions loaded successfully" in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_query_reads_the_publication_and_refuses_writes(synthetic_run):
+    home = str(synthetic_run.home.root)
+    done = _qa("query", "select provider_code, banding from shmi order by 1", "--home", home,
+               "--format", "csv")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "provider_code,banding" and len(lines) > 10
+    before = (synthetic_run.home.published_db).read_bytes()
+    refused = _qa("query", "delete from providers", "--home", home)
+    assert refused.returncode == 2
+    assert "refused" in refused.stderr
+    assert synthetic_run.home.published_db.read_bytes() == before
+    regional = _qa("query", "select * from providers", "--home", home, "--region", "Y56",
+                   "--format", "json")  # fmt: skip
+    assert regional.returncode == 0, regional.stderr
+    assert {row["region_code"] for row in json.loads(regional.stdout)} == {"Y56"}

@@ -1,0 +1,422 @@
+"""Read-only SQL against the publication, for regional quality observatories.
+
+Observatories want to ask their own questions of `published/quality.duckdb`, but
+the file is shared and a SQL prompt is also a way to read `/etc/passwd`, write
+files, attach other databases or load extensions from the network. So a query is
+parsed by DuckDB itself (never matched with regular expressions, which comments
+and string literals fool) and refused unless it is exactly one SELECT whose
+parse tree touches only the publication's own tables and a few harmless table
+functions. Only then does it run, and even then on a connection that cannot
+write to the file, cannot open any other file and cannot change its own
+settings, in case the parse-tree check ever misses something.
+
+Allowed table functions (`ALLOWED_TABLE_FUNCTIONS`):
+
+* `range`, `generate_series` - number and date sequences (calendars, year lists);
+* `unnest` - turns a list value into rows;
+* `json_each`, `json_tree` - the `publication` table holds its input files as a
+  JSON column, and these expand a JSON *value* already in hand; neither reads a path.
+
+Every other table function is refused: DuckDB 2.0.1 ships ones that read files
+(`read_csv`, `read_parquet`, `read_text`, `read_duckdb`, `glob`, `sniff_csv`, ...),
+run SQL given as a string (`query`, `query_table`, `json_execute_serialized_sql`),
+change state (`checkpoint`, `enable_logging`, `register_external_resource`) or
+expose internals (`duckdb_*`, `pragma_*`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+ALLOWED_TABLE_FUNCTIONS = frozenset(
+    {"range", "generate_series", "unnest", "json_each", "json_tree"}
+)
+
+# Scalar functions that are not reads: they stall the reader, write to DuckDB's
+# log or move sequences and the random seed.
+BLOCKED_SCALAR_FUNCTIONS = frozenset(
+    {"sleep_ms", "pg_sleep", "write_log", "nextval", "setval", "setseed"}
+)
+
+# The publication is attached under this name, so `quality.main.providers` works
+# as it does when the file is opened directly.
+CATALOG = "quality"
+
+FORMATS = ("table", "csv", "json")
+
+T = TypeVar("T")
+
+_QUERY_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
+# Table references the parser can produce; those needing more than a walk of
+# their children are checked by name below.
+_PLAIN_TABLE_REFS = frozenset({"SUBQUERY", "JOIN", "EMPTY", "EXPRESSION_LIST", "PIVOT"})
+_CHECKED_TABLE_REFS = frozenset({"BASE_TABLE", "TABLE_FUNCTION", "SHOW_REF"})
+_OTHER_TABLE_REFS = frozenset({"INVALID", "CTE", "COLUMN_DATA", "DELIM_GET", "BOUND_TABLE_REF"})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_STATEMENT_REASONS = {
+    "INSERT": "it would change the publication's data",
+    "UPDATE": "it would change the publication's data",
+    "DELETE": "it would change the publication's data",
+    "MERGE_INTO": "it would change the publication's data",
+    "CREATE": "it would change the publication's schema",
+    "CREATE_FUNC": "it would change the publication's schema",
+    "DROP": "it would change the publication's schema",
+    "ALTER": "it would change the publication's schema",
+    "COPY": "it reads or writes files",
+    "COPY_DATABASE": "it reads or writes files",
+    "EXPORT": "it writes files",
+    "ATTACH": "it would open another database",
+    "DETACH": "it would detach a database",
+    "LOAD": "it installs or loads DuckDB extensions, possibly from the network",
+    "EXTENSION": "it installs or loads DuckDB extensions, possibly from the network",
+    "SET": "it changes settings (SET, RESET and USE are not allowed)",
+    "VARIABLE_SET": "it changes settings",
+    "PRAGMA": "PRAGMA statements change settings, read internal state or import files",
+    "CALL": "CALL runs procedures such as CHECKPOINT",
+    "VACUUM": "it is a maintenance command that writes to the file",
+    "ANALYZE": "it is a maintenance command that writes to the file",
+    "TRANSACTION": "transactions are managed for you",
+    "MULTI": "it expands into several statements (as PIVOT without an IN list does)",
+}
+
+
+class QueryRefused(Exception):
+    """The SQL was not run because it could do more than read the publication."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple]
+
+
+def run_query(db_path: Path, sql: str, region: str | None = None) -> QueryResult:
+    """Run one read-only SELECT against the publication, optionally for one region.
+
+    Raises QueryRefused (before the query runs) for anything but a single SELECT
+    over the publication's tables, FileNotFoundError if there is no publication,
+    and duckdb.Error for a query DuckDB accepts but cannot answer (a typo in a
+    column name, say).
+    """
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise FileNotFoundError(
+            f"no publication at {db_path}: run the pipeline's publish step first"
+        )
+    con = _open_publication(db_path)
+    try:
+        tables = _publication_tables(con)
+        query = _checked_select(con, sql, tables)
+        if region is not None:
+            columns = _guarded(lambda: con.sql(query).columns)
+            if "region_code" not in {c.lower() for c in columns}:
+                raise QueryRefused(
+                    "refused: the query must return a region_code column to be filtered by "
+                    f"region; it returns {', '.join(columns)}"
+                )
+            query = _checked_select(
+                con,
+                f"select * from (\n{_without_final_semicolon(query)}\n) as region_filtered "
+                "where region_code = ?",
+                tables,
+            )
+            params: list[Any] = [region]
+        else:
+            params = []
+        cursor = _guarded(lambda: con.execute(query, params))
+        columns = [d[0] for d in cursor.description]
+        return QueryResult(columns=columns, rows=cursor.fetchall())
+    finally:
+        con.close()
+
+
+def _guarded(step: Callable[[], T]) -> T:
+    """Report DuckDB's own refusal (the second line of defence) as a refusal too."""
+    try:
+        return step()
+    except duckdb.PermissionException as error:
+        raise QueryRefused(
+            f"refused by DuckDB: the query tried to reach outside the publication ({error})"
+        ) from error
+
+
+def _open_publication(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection that can read the publication and nothing else, with settings locked.
+
+    The file is attached READ_ONLY to a private in-memory database rather than
+    opened with `duckdb.connect(path, read_only=True, config=...)`: DuckDB's Python
+    client refuses a second connection to a file already open in the same process
+    with a different configuration, so an observatory's own read-only connection
+    would make every query fail. Attaching needs file access, so external access
+    is switched off straight afterwards and the configuration locked; the user's
+    SQL never runs before that.
+    """
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "python_enable_replacements": False,
+        },
+    )
+    try:
+        con.execute(f"attach ? as {CATALOG} (read_only)", [str(db_path)])
+        con.execute(f"use {CATALOG}")
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _publication_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = 'main'",
+        [CATALOG],
+    ).fetchall()
+    return frozenset(r[0].lower() for r in rows)
+
+
+def _checked_select(con: duckdb.DuckDBPyConnection, sql: str, tables: frozenset[str]) -> str:
+    """The one SELECT statement in `sql`, or QueryRefused saying why not."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryRefused(f"refused: DuckDB could not parse the query ({error})") from error
+    if not statements:
+        raise QueryRefused("refused: there is no SQL statement to run")
+    if len(statements) > 1:
+        raise QueryRefused(
+            f"refused: {len(statements)} statements given; run one SELECT query at a time"
+        )
+    kind = statements[0].type.name
+    if kind != "SELECT":
+        reason = _STATEMENT_REASONS.get(kind, "it is not a plain read")
+        raise QueryRefused(
+            f"refused: {kind} statements are not allowed: {reason}. Only a single SELECT query "
+            "may be run against the publication"
+        )
+    tree = json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        raise QueryRefused(
+            "refused: the query could not be inspected, so it cannot be shown to be read-only "
+            f"({tree.get('error_message', 'unknown error')})"
+        )
+    if len(tree["statements"]) != 1:
+        raise QueryRefused("refused: run one SELECT query at a time")
+    problem = next(_problems(tree["statements"][0], frozenset(), tables), None)
+    if problem is not None:
+        raise QueryRefused(f"refused: {problem}")
+    return statements[0].query
+
+
+def _problems(node: Any, ctes: frozenset[str], tables: frozenset[str]) -> Iterator[str]:
+    """Walk DuckDB's parse tree, yielding why each unsafe part is unsafe.
+
+    `ctes` holds the WITH names visible here: a name defined in an enclosing query
+    binds to that CTE before DuckDB looks for a table or a file of that name.
+    """
+    if isinstance(node, list):
+        for item in node:
+            yield from _problems(item, ctes, tables)
+        return
+    if not isinstance(node, dict):
+        return
+    cte_map = node.get("cte_map")
+    if isinstance(cte_map, dict):
+        ctes = ctes | {entry["key"].lower() for entry in cte_map.get("map", [])}
+    kind = node.get("type")
+    if "class" in node:
+        if node["class"] == "FUNCTION" and node.get("function_name", "").lower() in (
+            BLOCKED_SCALAR_FUNCTIONS
+        ):
+            yield f"function {node['function_name']}() stalls the reader or changes state"
+    elif isinstance(kind, str):
+        if kind.endswith("_NODE") and kind not in _QUERY_NODES:
+            yield f"a {kind} part of a query is not a plain read"
+        elif kind in _OTHER_TABLE_REFS:
+            yield f"a {kind} table reference is not allowed"
+        elif kind in _CHECKED_TABLE_REFS:
+            yield from _table_ref_problems(node, ctes, tables)
+    for value in node.values():
+        yield from _problems(value, ctes, tables)
+
+
+def _table_ref_problems(
+    ref: dict[str, Any], ctes: frozenset[str], tables: frozenset[str]
+) -> Iterator[str]:
+    kind = ref["type"]
+    if kind == "TABLE_FUNCTION":
+        function = ref.get("function") or {}
+        name = str(function.get("function_name", "")).lower()
+        if (
+            name not in ALLOWED_TABLE_FUNCTIONS
+            or function.get("schema")
+            or function.get("catalog")
+            or function.get("class") != "FUNCTION"
+        ):
+            yield (
+                f"table function {name or '?'}() is not allowed: table functions can read "
+                "files, reach the network or change state; only "
+                f"{', '.join(sorted(ALLOWED_TABLE_FUNCTIONS))} may be used"
+            )
+    elif kind == "BASE_TABLE":
+        yield from _base_table_problems(
+            ref.get("catalog_name", ""),
+            ref.get("schema_name", ""),
+            ref.get("table_name", ""),
+            ctes,
+            tables,
+        )
+        if ref.get("at_clause") is not None:
+            yield "time travel (AT ...) is not supported by the publication"
+    elif kind == "SHOW_REF":
+        if ref.get("query") is not None:
+            return  # DESCRIBE/SUMMARIZE of a query: the query itself is walked
+        show_type = ref.get("show_type")
+        name = ref.get("table_name", "")
+        if show_type == "SHOW_SPECIAL" and name == '"tables"':
+            return
+        if show_type == "SHOW":
+            yield from _base_table_problems(
+                ref.get("catalog_name", ""), ref.get("schema_name", ""), name, ctes, tables
+            )
+            return
+        yield "only SHOW TABLES, DESCRIBE <table> and SUMMARIZE <table> are allowed"
+
+
+def _base_table_problems(
+    catalog: str, schema: str, name: str, ctes: frozenset[str], tables: frozenset[str]
+) -> Iterator[str]:
+    listed = ", ".join(sorted(tables)) or "none"
+    unqualified = not catalog and not schema
+    if unqualified and name.lower() in ctes and _IDENTIFIER.fullmatch(name):
+        return
+    qualifier_ok = (catalog.lower() in ("", CATALOG) and schema.lower() in ("", "main")) or (
+        not catalog and schema.lower() == CATALOG
+    )
+    if not qualifier_ok:
+        full = ".".join(part for part in (catalog, schema, name) if part)
+        yield f"{full} is outside the publication; only its own tables may be read ({listed})"
+    elif name.lower() not in tables:
+        if not _IDENTIFIER.fullmatch(name):
+            yield (
+                f"'{name}' names a file, which DuckDB would read (a quoted name in FROM is a "
+                f"file scan); only the publication's tables may be read ({listed})"
+            )
+        else:
+            yield f"{name} is not a table in the publication; its tables are {listed}"
+
+
+def _without_final_semicolon(sql: str) -> str:
+    """The statement without its closing `;` (and any comment after it), ready to nest."""
+    tokens = [
+        (pos, kind) for pos, kind in duckdb.tokenize(sql) if kind != duckdb.token_type.comment
+    ]
+    if tokens:
+        pos, kind = tokens[-1]
+        if kind == duckdb.token_type.operator and sql[pos] == ";":
+            return sql[:pos]
+    return sql
+
+
+def format_result(result: QueryResult, fmt: str) -> str:
+    """Render a result as aligned text (`table`), `csv`, or `json` (a list of objects)."""
+    if fmt == "table":
+        return _as_table(result)
+    if fmt == "csv":
+        return _as_csv(result)
+    if fmt == "json":
+        return _as_json(result)
+    raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _as_table(result: QueryResult) -> str:
+    """Plain text columns: numbers right-aligned so magnitudes line up, the rest left."""
+    cells = [[_text(v) for v in row] for row in result.rows]
+    widths = [
+        max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(result.columns)
+    ]
+    numeric = [
+        bool(result.rows)
+        and all(
+            isinstance(row[i], int | float | Decimal) and not isinstance(row[i], bool)
+            for row in result.rows
+            if row[i] is not None
+        )
+        for i in range(len(result.columns))
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if right else v.ljust(w)
+            for v, w, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(list(result.columns)), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in cells)
+    n = len(result.rows)
+    out.append(f"({n} row{'' if n == 1 else 's'})")
+    return "\n".join(out) + "\n"
+
+
+def _as_csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result.columns)
+    writer.writerows([_text(v) for v in row] for row in result.rows)
+    return buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    """JSON has no decimals, dates or NaN: give the nearest faithful value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _as_json(result: QueryResult) -> str:
+    """A list of objects; a repeated column name gets a suffix rather than overwriting."""
+    keys: list[str] = []
+    for name in result.columns:
+        key, n = name, 1
+        while key in keys:
+            n += 1
+            key = f"{name}_{n}"
+        keys.append(key)
+    records = [{k: _json_value(v) for k, v in zip(keys, row, strict=True)} for row in result.rows]
+    return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
