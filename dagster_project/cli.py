@@ -60,10 +60,12 @@ def _run(home: Home, console: Console) -> int:
             console.print(f"[red]Failed:[/] {failure}")
         if outcome.skipped:
             console.print(f"Not run because of the failure: {', '.join(outcome.skipped)}")
-        console.print(
-            f"The previous publication (if any) is untouched: {home.published_db}\n"
-            f"Run {outcome.run_id} is in the Dagster UI (make dev)."
+        publish_ran = "published__quality_duckdb" not in outcome.skipped and not any(
+            f.startswith("published__quality_duckdb") for f in outcome.failures
         )
+        if not publish_ran:
+            console.print(f"The previous publication (if any) is untouched: {home.published_db}")
+        console.print(f"Run {outcome.run_id} is in the Dagster UI (make dev).")
         return 1
     console.print("[green]Published.[/]")
     console.print(f"  Warehouse for observatories: {home.published_db}")
@@ -92,6 +94,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
     from dagster_project.publish.query import QueryRefused, format_result, run_query
 
     home = resolve_home(args.home)
@@ -103,6 +107,9 @@ def cmd_query(args: argparse.Namespace) -> int:
         return 2
     except FileNotFoundError as exc:
         console.print(f"[red]{exc}[/]")
+        return 2
+    except duckdb.Error as exc:
+        console.print(f"[red]The query failed:[/] {exc}")
         return 2
     text = format_result(result, args.format)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -8,9 +8,11 @@ with a manifest beside them that the validation stage reads.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -117,6 +119,7 @@ class FileEntry:
     table: str | None
     rows: int = 0
     note: str = ""
+    key: str = ""
 
 
 @dataclass
@@ -148,8 +151,24 @@ def read_manifest(home: Home, feed: str) -> IngestReport:
     return IngestReport(data["feed"], [FileEntry(**f) for f in data["files"]])
 
 
-def incoming_file(home: Home, table: str, sha256: str) -> Path:
-    return home.incoming / table / f"{sha256[:16]}.parquet"
+def incoming_file(home: Home, table: str, key: str) -> Path:
+    return home.incoming / table / f"{key}.parquet"
+
+
+@cache
+def _parser_fingerprint() -> str:
+    """Changes whenever an ingest module does, so an edited parser re-parses every file."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def file_key(csv: LandingCsv) -> str:
+    """What a parsed file depends on: its bytes, its name (years and publications are read
+    from names) and the parser's code."""
+    digest = hashlib.sha256(f"{csv.sha256}\0{csv.source}\0{_parser_fingerprint()}".encode())
+    return digest.hexdigest()[:16]
 
 
 def ingest_feed(home: Home, feed_name: str) -> IngestReport:
@@ -171,7 +190,9 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
                 f"header not recognised as any {feed_name} file kind "
                 f"(first columns: {', '.join(csv.header()[:4])})",
             )
-        entry = FileEntry(csv.source, csv.sha256, recognised.kind, recognised.table)
+        entry = FileEntry(
+            csv.source, csv.sha256, recognised.kind, recognised.table, key=file_key(csv)
+        )
         if recognised.table is None:
             entry.note = recognised.note
             report.files.append(entry)
@@ -181,7 +202,7 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
             report.files.append(entry)
             continue
         seen.add(csv.sha256)
-        target = incoming_file(home, recognised.table, csv.sha256)
+        target = incoming_file(home, recognised.table, entry.key)
         if target.exists():
             entry.rows = _parquet_rows(target)
         else:

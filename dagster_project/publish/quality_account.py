@@ -492,7 +492,19 @@ def render_site(
     index = site / "index.html"
     _write(index, env.get_template("index.html").render(_index_context(data)))
     written.append(index)
+    if provider_codes is None:
+        _remove_withdrawn(site, set(written))
     return sorted(written)
+
+
+def _remove_withdrawn(site: Path, kept: set[Path]) -> None:
+    """A page for a provider or year no longer published must not stay at its address."""
+    for page in site.glob(f"*/*/{PAGE_NAME}"):
+        if page not in kept:
+            page.unlink()
+            for folder in (page.parent, page.parent.parent):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
 
 
 __all__ = ["PublishedData", "load_published", "render_site"]

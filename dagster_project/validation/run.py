@@ -26,7 +26,7 @@ from dagster_project.ingest.shmi import SHMI_COLUMNS
 from dagster_project.validation import derived
 from dagster_project.validation.schemas import SCHEMAS, cast, empty
 from dagster_project.validation.split import QUARANTINE_COLUMNS, split
-from dagster_project.validation.suites import load_suite, run_suite
+from dagster_project.validation.suites import SuiteError, load_suite, run_suite
 
 SUITE_FOR_KIND = {
     "hip_records": "proms_hip_records",
@@ -108,12 +108,12 @@ def _suite_hash(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def raw_file(home: Home, table: str, sha256: str) -> Path:
-    return home.raw / table / f"{sha256[:16]}.parquet"
+def raw_file(home: Home, table: str, key: str) -> Path:
+    return home.raw / table / f"{key}.parquet"
 
 
-def quarantine_file(home: Home, table: str, sha256: str) -> Path:
-    return home.quarantine / table / f"{sha256[:16]}.parquet"
+def quarantine_file(home: Home, table: str, key: str) -> Path:
+    return home.quarantine / table / f"{key}.parquet"
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -140,7 +140,11 @@ def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
     checked = _DERIVE.get(table, lambda f: f)(frame)
     failures = run_suite(checked, suite)
     result = split(frame, failures, suite, _PUBLISHED_COLUMNS[table])
-    typed = cast(result.valid, SCHEMAS[table])
+    try:
+        typed = cast(result.valid, SCHEMAS[table])
+    except TypeError as exc:
+        source = frame["source_file"].iloc[0] if len(frame) else table
+        raise SuiteError(f"{source}: {exc} (suite {suite_name})") from exc
     quarantine = result.quarantine.astype({"row_number": "Int64"})
     return typed, quarantine, result, suite
 
@@ -157,8 +161,8 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
         suite_name = SUITE_FOR_KIND[entry.kind]
         suite_path = load_suite(suite_name).path
         suite_hash = _suite_hash(suite_path)
-        target = raw_file(home, entry.table, entry.sha256)
-        held = quarantine_file(home, entry.table, entry.sha256)
+        target = raw_file(home, entry.table, entry.key)
+        held = quarantine_file(home, entry.table, entry.key)
         sidecar = target.with_suffix(".json")
         keep.update({target, held, sidecar})
         if target.exists() and held.exists() and sidecar.exists():
@@ -166,7 +170,7 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
             if cached.suite_hash == suite_hash:
                 report.files.append(cached)
                 continue
-        frame = pd.read_parquet(incoming_file(home, entry.table, entry.sha256))
+        frame = pd.read_parquet(incoming_file(home, entry.table, entry.key))
         typed, quarantine, result, suite = validate_file(frame, entry.table, suite_name)
         _write(typed, target)
         _write(quarantine, held)

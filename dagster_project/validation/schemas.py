@@ -173,9 +173,24 @@ def _numbers(values: pd.Series, dtype: str) -> pd.Series:
         return values.astype(dtype)
     text = pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
     target = _ARROW[dtype]
-    typed = pc.cast(text, target)
+    try:
+        typed = pc.cast(text, target)
+    except pa.ArrowInvalid as exc:
+        bad = next(v for v in values.dropna() if not _parses(v, target))
+        raise TypeError(
+            f"column {values.name}: value {bad!r} passed the suite but is not {dtype}; "
+            "the suite's rule for this column must be tightened"
+        ) from exc
     mapper = {target: pd.api.types.pandas_dtype(dtype)}.get
     return pd.Series(typed.to_pandas(types_mapper=mapper).array, index=values.index)
+
+
+def _parses(value: str, target: pa.DataType) -> bool:
+    try:
+        pc.cast(pa.array([value], type=pa.string()), target)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def empty(schema: dict[str, str]) -> pd.DataFrame:

@@ -252,7 +252,7 @@ class Agreement:
 
     @property
     def share(self) -> float:
-        return self.agree / self.rows if self.rows else 1.0
+        return self.agree / self.rows if self.rows else 0.0  # nothing compared is no agreement
 
     @property
     def passed(self) -> bool:
@@ -359,6 +359,7 @@ def test_primary_and_revision_figures_match_provcomm(year_run: YearRun) -> None:
 
 def test_outlier_status_matches_time_series(year_run: YearRun) -> None:
     rows = year_run.compared(SUBGROUPS)
+    assert len(rows) > 1000, f"{year_run.year}: too few Time Series rows compared ({len(rows)})"
     agreements = [_status_agreement(group, subset) for group, subset in _by_group(rows, SUBGROUPS)]
     agreements.append(_status_agreement("all primary and revision", rows))
     _check(

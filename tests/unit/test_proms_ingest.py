@@ -697,7 +697,7 @@ def test_same_content_delivered_twice_is_loaded_once(home) -> None:
     assert "loaded once" in duplicate.note
     assert report.rows_by_table == {proms.RECORDS: 3}
     parsed = list((home.incoming / proms.RECORDS).glob("*.parquet"))
-    assert parsed == [incoming_file(home, proms.RECORDS, loaded[0].sha256)]
+    assert parsed == [incoming_file(home, proms.RECORDS, loaded[0].key)]
     assert len(pd.read_parquet(parsed[0])) == 3
 
 

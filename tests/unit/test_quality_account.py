@@ -331,3 +331,15 @@ def test_render_subset_of_providers(tmp_path):
     assert not (site_dir / "RBB").exists()
     with pytest.raises(ValueError, match="ENG"):
         render_site(db, site_dir, provider_codes=["ENG"])
+
+
+def test_pages_of_providers_no_longer_published_are_removed(tmp_path):
+    db = build_published_db(tmp_path / "quality.duckdb")
+    site = tmp_path / "site"
+    render_site(db, site)
+    stale = site / "ZZ999" / "2017-18" / "quality-account.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("withdrawn figures")
+    render_site(db, site)
+    assert not stale.exists() and not (site / "ZZ999").exists()
+    assert (site / "index.html").exists()

@@ -56,8 +56,8 @@ select
         codes.provider_code
     )
         as provider_name,
-    coalesce(regions.region_code, 'UNKNOWN') as region_code,
-    coalesce(regions.region_name, 'Region not known') as region_name,
+    coalesce(ods_region.region_code, kh03_region.region_code, 'UNKNOWN') as region_code,
+    coalesce(ods_region.region_name, kh03_region.region_name, 'Region not known') as region_name,
     case when length(codes.provider_code) = 3 then 'NHS trust'
         else 'Independent sector provider' end as provider_type,
     case
@@ -72,7 +72,7 @@ left join ods on codes.provider_code = ods.organisation_code
 left join partlink_names on codes.provider_code = partlink_names.provider_code
 left join shmi_names on codes.provider_code = shmi_names.provider_code
 left join kh03_latest on codes.provider_code = kh03_latest.organisation_code
-left join regions
-    on coalesce(ods.national_grouping, kh03_latest.region_code) = regions.region_code
+left join regions as ods_region on ods.national_grouping = ods_region.region_code
+left join regions as kh03_region on kh03_latest.region_code = kh03_region.region_code
 union all
 select 'ENG', 'England', 'ENG', 'England', 'country', 'fixed'

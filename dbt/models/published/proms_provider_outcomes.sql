@@ -1,5 +1,6 @@
 -- Disclosure control as NHS Digital applies it to ProvComm and Time Series:
---   * a group suppressed in PartLink shows no figures, but keeps its count-based status;
+--   * a group suppressed in PartLink shows no figures, and of its status only the
+--     count-based words (No procedures, Insufficient records);
 --   * a total's counts are the sum of its subgroups' published counts (a suppressed
 --     subgroup adds nothing), while its averages cover every modelled record;
 --   * adjusted figures, standard deviation and outlier status only from the minimum number
@@ -75,6 +76,8 @@ select
         when subgroup = 'Total' and disclosed_records < parameters.min_records
             then 'Insufficient records'
         when subgroup = 'Total' then null
+        when is_suppressed and outlier_status not in ('No procedures', 'Insufficient records')
+            then null
         else outlier_status
     end as outlier_status,
     case when not is_suppressed then england_adjusted_health_gain end
