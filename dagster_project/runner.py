@@ -61,16 +61,16 @@ def _follow(
     on_event: Callable[[str, str], None] | None,
 ) -> None:
     """Report step events from the event log until the run's thread ends."""
-    seen = 0
+    cursor = None
     while True:
         alive = thread.is_alive()
         if on_event is not None:
-            records = instance.all_logs(run_id)
-            for record in records[seen:]:
-                event = record.dagster_event
+            batch = instance.get_records_for_run(run_id, cursor=cursor)
+            for record in batch.records:
+                event = record.event_log_entry.dagster_event
                 if event is not None and event.event_type in _WATCHED:
                     on_event(event.event_type_value, event.step_key or "")
-            seen = len(records)
+            cursor = batch.cursor
         if not alive:
             return
         time.sleep(0.3)

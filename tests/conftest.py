@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# The real publications: beside the checkout by default, anywhere with QA_REAL_DATA.
+SHARED_DATA = Path(os.environ.get("QA_REAL_DATA") or REPO_ROOT.parent / "shared" / "data")
 STRICT = os.environ.get("QA_STRICT") == "1"
 
 

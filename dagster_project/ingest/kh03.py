@@ -233,8 +233,9 @@ def parse_kh03(path: Path, data: bytes) -> pd.DataFrame:
         )
         if is_national:
             value["organisation_code"] = NATIONAL_CODE
-        elif not value.get("organisation_code"):
-            continue  # a spacer, a note or a footnote
+        elif not value.get("organisation_code") and not any(value.get(c) for c in BED_COLUMNS):
+            continue  # a spacer, a note or a footnote: no code and no beds
+        # A row with beds but no code is kept, for validation to quarantine by name.
         records.append({"row_number": offset, **value})
 
     quarter = quarter_from_period(_metadata_period(rows[:header]))
