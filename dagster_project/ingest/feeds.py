@@ -20,6 +20,7 @@ import pandas as pd
 from dagster_project.home import Home
 from dagster_project.ingest import hcai, kh03, organisations, proms, shmi
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
+from dagster_project.storage import write_parquet_atomically
 
 
 @dataclass(frozen=True)
@@ -208,10 +209,7 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
         else:
             frame = feed.parse(csv, recognised)
             entry.rows = len(frame)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".tmp")
-            frame.to_parquet(tmp, index=False)
-            tmp.replace(target)
+            write_parquet_atomically(frame, target)
         keep.add(target)
         report.files.append(entry)
     for table in feed.tables:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
+from dagster_project.ingest.proms import fold
 
 SHMI = "shmi"
 
@@ -43,10 +44,6 @@ _MONTH_YEAR = re.compile(
 _YEAR_MONTH = re.compile(
     r"(?i)(\d{4})[-_ ]?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 )
-
-
-def fold(name: str) -> str:
-    return re.sub(r"[_\s]+", " ", name.strip().lower())
 
 
 def is_shmi(header: list[str]) -> bool:

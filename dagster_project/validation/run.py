@@ -23,6 +23,7 @@ from dagster_project.ingest.kh03 import KH03_COLUMNS
 from dagster_project.ingest.organisations import ODS_COLUMNS
 from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
 from dagster_project.ingest.shmi import SHMI_COLUMNS
+from dagster_project.storage import write_parquet_atomically
 from dagster_project.validation import derived
 from dagster_project.validation.schemas import SCHEMAS, cast, empty
 from dagster_project.validation.split import QUARANTINE_COLUMNS, split
@@ -116,13 +117,6 @@ def quarantine_file(home: Home, table: str, key: str) -> Path:
     return home.quarantine / table / f"{key}.parquet"
 
 
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
-
-
 def _quarantine_schema() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="string") for c in QUARANTINE_COLUMNS})
     return frame.astype({"row_number": "Int64"})
@@ -130,8 +124,8 @@ def _quarantine_schema() -> pd.DataFrame:
 
 def ensure_empty_tables(home: Home, tables: list[str]) -> None:
     for table in tables:
-        _write(empty(SCHEMAS[table]), home.raw / table / "_empty.parquet")
-        _write(_quarantine_schema(), home.quarantine / table / "_empty.parquet")
+        write_parquet_atomically(empty(SCHEMAS[table]), home.raw / table / "_empty.parquet")
+        write_parquet_atomically(_quarantine_schema(), home.quarantine / table / "_empty.parquet")
 
 
 def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
@@ -172,8 +166,8 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
                 continue
         frame = pd.read_parquet(incoming_file(home, entry.table, entry.key))
         typed, quarantine, result, suite = validate_file(frame, entry.table, suite_name)
-        _write(typed, target)
-        _write(quarantine, held)
+        write_parquet_atomically(typed, target)
+        write_parquet_atomically(quarantine, held)
         outcome = FileValidation(
             source=entry.source,
             sha256=entry.sha256,
