@@ -32,7 +32,7 @@ import re
 import pandas as pd
 
 from dagster_project.ingest.calendar import month_number
-from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
+from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
 
 ARCHIVE = "archive"
 DATA_CAPTURE = "data_capture"
@@ -40,7 +40,7 @@ NATIONAL = "national"
 NATIONAL_CODE = "ENG"
 NATIONAL_NAME = "England"
 
-META_COLUMNS = ["source_file", "sha256", "load_id", "row_number", "file_kind"]
+META_COLUMNS = STAMP_COLUMNS
 HCAI_COLUMNS = [
     "organism",
     "organisation_type",

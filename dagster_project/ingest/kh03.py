@@ -32,7 +32,7 @@ import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dagster_project.ingest.calendar import month_number
-from dagster_project.ingest.landing import LandingFileError, stamp
+from dagster_project.ingest.landing import STAMP_COLUMNS, LandingFileError, stamp
 
 SHEET = "NHS Trust by Sector"
 FILE_KIND = "kh03"
@@ -41,7 +41,7 @@ NATIONAL_CODE = "ENG"
 SECTORS = ("total", "general_acute", "learning_disabilities", "maternity", "mental_illness")
 GROUPS = ("available", "occupied", "occupancy")
 BED_COLUMNS = [f"{group}_{sector}" for group in GROUPS for sector in SECTORS]
-META_COLUMNS = ["source_file", "sha256", "load_id", "row_number", "file_kind"]
+META_COLUMNS = STAMP_COLUMNS
 KH03_COLUMNS = [
     "period_start",
     "quarter_label",

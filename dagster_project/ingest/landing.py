@@ -105,6 +105,9 @@ class LandingCsv:
         return frame.loc[~blank].reset_index(drop=True)
 
 
+STAMP_COLUMNS = ["source_file", "sha256", "load_id", "row_number", "file_kind"]
+
+
 def stamp(frame: pd.DataFrame, source: str, sha256: str, kind: str) -> pd.DataFrame:
     """Mark every parsed row with where it came from: file, checksum, load and kind.
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
+from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
 
 RECORDS = "proms_records"
 PARTICIPATION = "proms_participation"
@@ -131,7 +131,7 @@ PARTICIPATION_COLUMNS = [
 
 SUPPRESSED = "*"
 
-META_COLUMNS = ["source_file", "sha256", "load_id", "row_number", "file_kind", "financial_year"]
+META_COLUMNS = [*STAMP_COLUMNS, "financial_year"]
 
 _FILE_YEAR = re.compile(r"(\d{2})(\d{2})(?:\.csv)?$", re.IGNORECASE)
 _YEAR_LABEL = re.compile(r"^(\d{4})/(\d{2})$")
