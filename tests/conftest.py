@@ -22,12 +22,17 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def real_data(name: str) -> Path:
+    """A folder of real publications, or a skip (a failure in CI) saying where it was sought."""
+    folder = SHARED_DATA / name
+    if not folder.is_dir():
+        skip_or_fail(f"real {name} publications not found at {folder}")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def proms_data_dir() -> Path:
-    folder = SHARED_DATA / "proms"
-    if not folder.is_dir():
-        skip_or_fail(f"real PROMs data packs not found at {folder}")
-    return folder
+    return real_data("proms")
 
 
 @dataclass

@@ -12,7 +12,7 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA, skip_or_fail
+from conftest import SHARED_DATA, real_data
 
 from dagster_project.home import resolve_home
 from dagster_project.ingest import hcai, kh03
@@ -24,10 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def infection_home(tmp_path_factory):
-    sources = {"hcai": SHARED_DATA / "hcai", "kh03": SHARED_DATA / "kh03"}
-    for folder in sources.values():
-        if not folder.is_dir():
-            skip_or_fail(f"real publications not found at {folder}")
+    sources = {feed: real_data(feed) for feed in ("hcai", "kh03")}
     home = resolve_home(tmp_path_factory.mktemp("infection_home")).ensure()
     for feed, folder in sources.items():
         (home.landing / feed).mkdir(parents=True)

@@ -12,7 +12,7 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA, skip_or_fail
+from conftest import real_data
 
 from dagster_project.home import resolve_home
 from dagster_project.runner import run_pipeline
@@ -42,9 +42,7 @@ def _toy_csv(observed: list[int]) -> str:
 
 @pytest.fixture(scope="module")
 def shmi_home(tmp_path_factory):
-    source = SHARED_DATA / "shmi"
-    if not source.is_dir():
-        skip_or_fail(f"real SHMI publications not found at {source}")
+    source = real_data("shmi")
     home = resolve_home(tmp_path_factory.mktemp("shmi_home")).ensure()
     landing = home.landing / "shmi"
     landing.mkdir(parents=True)

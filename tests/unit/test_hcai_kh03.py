@@ -16,14 +16,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import skip_or_fail
+from conftest import real_data
 
 from dagster_project.ingest import hcai, kh03
 from dagster_project.ingest.hcai import ARCHIVE, DATA_CAPTURE, classify_hcai, parse_hcai
 from dagster_project.ingest.kh03 import parse_kh03
 from dagster_project.ingest.landing import LandingCsv, LandingFileError
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 HCAI_KINDS = {
     "E.coli_2016-17.csv": ARCHIVE,
@@ -61,10 +59,7 @@ def _content(frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def hcai_dir() -> Path:
-    folder = SHARED_DATA / "hcai"
-    if not folder.is_dir():
-        skip_or_fail(f"real UKHSA HCAI files not found at {folder}")
-    return folder
+    return real_data("hcai")
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +72,7 @@ def hcai_frames(hcai_dir: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def kh03_frames() -> dict[str, pd.DataFrame]:
-    folder = SHARED_DATA / "kh03"
-    if not folder.is_dir():
-        skip_or_fail(f"real KH03 workbooks not found at {folder}")
+    folder = real_data("kh03")
     return {path.name: parse_kh03(path, path.read_bytes()) for path in folder.glob("*.xlsx")}
 
 
