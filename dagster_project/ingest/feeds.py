@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.home import Home
-from dagster_project.ingest import hcai, kh03, organisations, proms, shmi
+from dagster_project.ingest import hcai, kh03, layouts, organisations, proms, shmi, tabular
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
-from dagster_project.storage import write_parquet_atomically
+from dagster_project.storage import write_parquet_atomically, write_parquet_batches_atomically
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Feed:
     name: str
     tables: tuple[str, ...]
     recognise: Callable[[LandingCsv], Recognised | None]
-    parse: Callable[[LandingCsv, Recognised], pd.DataFrame]
+    parse: Callable[[LandingCsv, Recognised], pd.DataFrame | Iterator[pd.DataFrame]]
     description: str
 
 
@@ -71,6 +71,31 @@ def _recognise_kh03(csv: LandingCsv) -> Recognised | None:
 
 HCAI_COUNTS = "hcai_counts"
 KH03_BEDS = "kh03_beds"
+
+
+def _tabular_feed(name: str, layout: tabular.Layout, description: str) -> Feed:
+    """A feed of one-table files: recognised by its header, parsed in batches."""
+
+    def recognise(csv: LandingCsv) -> Recognised | None:
+        found = tabular.find_header(csv, layout)
+        return Recognised(layout.kind, layout.table) if found else None
+
+    def parse(csv: LandingCsv, _: Recognised) -> Iterator[pd.DataFrame]:
+        counts = tabular.ParseCounts()
+        yield from tabular.parse_batches(csv, layout, counts)
+        _SKIPPED[csv.sha256] = counts.describe()
+
+    return Feed(
+        name=name,
+        tables=(layout.table,),
+        recognise=recognise,
+        parse=parse,
+        description=description,
+    )
+
+
+# What a streamed parse skipped (notes after the data), by file checksum, for the manifest.
+_SKIPPED: dict[str, str] = {}
 
 FEEDS: dict[str, Feed] = {
     "proms": Feed(
@@ -108,6 +133,47 @@ FEEDS: dict[str, Feed] = {
         recognise=_recognise_kh03,
         parse=lambda csv, _: kh03.parse_kh03(csv.path, csv.data),
         description="NHS England KH03 beds open overnight, quarterly workbooks.",
+    ),
+    "fft": _tabular_feed(
+        "fft",
+        layouts.FFT,
+        "NHS England Friends and Family Test organisation-level monthly files, one per "
+        "setting, as CSV or XLSX.",
+    ),
+    "inpatient_survey": _tabular_feed(
+        "inpatient_survey",
+        layouts.INPATIENT_SURVEY,
+        "National Inpatient Survey: the five responsiveness question scores per trust and year.",
+    ),
+    "staff_survey": _tabular_feed(
+        "staff_survey",
+        layouts.STAFF_SURVEY,
+        "NHS Staff Survey: staff who would be happy with the standard of care, per trust.",
+    ),
+    "incidents": _tabular_feed(
+        "incidents",
+        layouts.INCIDENTS,
+        "Patient safety incidents, one row per incident (the project's extract format).",
+    ),
+    "vte": _tabular_feed(
+        "vte",
+        layouts.VTE,
+        "VTE risk assessment: admitted patients and those risk-assessed, per quarter.",
+    ),
+    "readmissions": _tabular_feed(
+        "readmissions",
+        layouts.READMISSIONS,
+        "Emergency readmissions within 28 days of discharge, per year and age group.",
+    ),
+    "njr": _tabular_feed(
+        "njr",
+        layouts.NJR,
+        "National Joint Registry compliance and consent, per provider and year.",
+    ),
+    "hip_fracture": _tabular_feed(
+        "hip_fracture",
+        layouts.HIP_FRACTURE,
+        "Fragility hip fracture spells with the best practice tariff criteria, one row each.",
     ),
 }
 
@@ -207,9 +273,13 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
         if target.exists():
             entry.rows = _parquet_rows(target)
         else:
-            frame = feed.parse(csv, recognised)
-            entry.rows = len(frame)
-            write_parquet_atomically(frame, target)
+            parsed = feed.parse(csv, recognised)
+            if isinstance(parsed, pd.DataFrame):
+                entry.rows = len(parsed)
+                write_parquet_atomically(parsed, target)
+            else:
+                entry.rows = write_parquet_batches_atomically(parsed, target)
+                entry.note = _SKIPPED.pop(csv.sha256, "")
         keep.add(target)
         report.files.append(entry)
     for table in feed.tables:

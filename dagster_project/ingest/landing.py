@@ -4,10 +4,16 @@ A checksum is taken of the extracted CSV bytes, not of the zip, so the same
 data re-zipped (or shipped unzipped) is recognised as the same data. Workbooks
 (`.xlsx`, as NHS England publishes KH03) are passed through whole for their
 feed to open; asked for text, they are refused like any other binary file.
+
+A plain file on disk is never read whole unless a parser asks for all of it:
+its checksum, encoding and rows are streamed, so a national incident file of
+millions of lines costs a buffer, not the file, in memory.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv as csvlib
 import hashlib
 import io
 import zipfile
@@ -16,10 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 DATA_SUFFIXES = (".csv", ".zip", ".xlsx")
+_CHUNK = 1 << 20
 
 
 class LandingFileError(Exception):
@@ -33,11 +41,15 @@ class LandingFileError(Exception):
 
 @dataclass(frozen=True)
 class LandingCsv:
-    """One delivery: a plain CSV, one CSV member of a zip, or a workbook."""
+    """One delivery: a plain CSV, one CSV member of a zip, or a workbook.
+
+    `payload` holds the bytes of a zip member; a plain file leaves it empty and
+    is read from `path` only as far as each use needs.
+    """
 
     path: Path
     member: str | None
-    data: bytes
+    payload: bytes | None = None
 
     @property
     def source(self) -> str:
@@ -48,32 +60,80 @@ class LandingCsv:
     def csv_name(self) -> str:
         return Path(self.member).name if self.member else self.path.name
 
+    @property
+    def data(self) -> bytes:
+        """Every byte of the file, for parsers of small files (workbooks, PROMs packs)."""
+        return self.payload if self.payload is not None else self.path.read_bytes()
+
+    def open_binary(self) -> BinaryIO:
+        return io.BytesIO(self.payload) if self.payload is not None else self.path.open("rb")
+
+    def _chunks(self) -> Iterator[bytes]:
+        with self.open_binary() as handle:
+            while chunk := handle.read(_CHUNK):
+                yield chunk
+
     @cached_property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        digest = hashlib.sha256()
+        for chunk in self._chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    @cached_property
+    def encoding(self) -> str:
+        """UTF-8 (with or without byte-order mark) if every byte decodes so, else Windows-1252."""
+        head = next(self._chunks(), b"")
+        if b"\x00" in head[:4096]:
+            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for chunk in self._chunks():
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+        return "utf-8-sig"
 
     def text(self) -> str:
         """Decoded text: UTF-8 (with or without byte-order mark), else Windows-1252."""
-        if b"\x00" in self.data[:4096]:
-            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
         try:
-            return self.data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
-        try:
-            return self.data.decode("cp1252", errors="strict")
+            return self.data.decode(self.encoding, errors="strict")
         except UnicodeDecodeError as exc:
             raise LandingFileError(
                 self.source, "is not a text file in UTF-8 or Windows-1252"
             ) from exc
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) for every CSV row, streamed; blank lines come as no cells."""
+        with self.open_binary() as raw:
+            handle = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
+            reader = csvlib.reader(handle)
+            try:
+                for cells in reader:
+                    yield reader.line_num, cells
+            except UnicodeDecodeError as exc:
+                raise LandingFileError(
+                    self.source, "is not a text file in UTF-8 or Windows-1252"
+                ) from exc
+            except csvlib.Error as exc:
+                raise LandingFileError(
+                    self.source, f"is not a readable CSV (line {reader.line_num}: {exc})"
+                ) from exc
 
     @property
     def is_workbook(self) -> bool:
         return self.path.suffix.lower() == ".xlsx" and self.member is None
 
     def header(self) -> list[str]:
-        first = self.text().split("\n", 1)[0].rstrip("\r")
-        return [cell.strip().strip('"').strip() for cell in first.split(",")]
+        with self.open_binary() as handle:
+            head = handle.read(64 * 1024)
+        first = head.split(b"\n", 1)[0].rstrip(b"\r")
+        try:
+            text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = first.decode("cp1252", errors="replace")
+        return [cell.strip().strip('"').strip() for cell in text.split(",")]
 
     def read_frame(self, header: bool = True) -> pd.DataFrame:
         """Every cell as text, blanks as missing, with the file's own line numbers.
@@ -130,7 +190,7 @@ def iter_landing_csvs(folder: Path) -> Iterator[LandingCsv]:
             continue
         suffix = path.suffix.lower()
         if suffix in (".csv", ".xlsx"):
-            yield LandingCsv(path, None, path.read_bytes())
+            yield LandingCsv(path, None)
         elif suffix == ".zip":
             yield from _zip_members(path)
         else:

@@ -99,3 +99,58 @@ def add_shmi_checks(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("observed", "expected"):
         out[f"_{column}_value"] = _numbers(out[column])
     return out
+
+
+def _sum_equals(frame: pd.DataFrame, parts: list[str], total: str) -> pd.Series:
+    """True where the parts add up to the total; blank where any figure is not a number."""
+    numbers = frame[[*parts, total]].apply(_numbers)
+    complete = numbers.notna().all(axis=1)
+    equal = numbers[parts].sum(axis=1) == numbers[total]
+    return equal.where(complete).astype("boolean")
+
+
+def _not_greater(frame: pd.DataFrame, part: str, whole: str) -> pd.Series:
+    numbers = frame[[part, whole]].apply(_numbers)
+    complete = numbers.notna().all(axis=1)
+    return (numbers[part] <= numbers[whole]).where(complete).astype("boolean")
+
+
+def add_fft_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    from dagster_project.ingest.layouts import FFT_ANSWERS
+
+    out = frame.copy()
+    out["_answers_sum_to_total"] = _sum_equals(out, list(FFT_ANSWERS), "total_responses")
+    out["_responses_within_eligible"] = _not_greater(out, "total_responses", "total_eligible")
+    return out
+
+
+def add_vte_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["_assessed_within_admitted"] = _not_greater(out, "risk_assessed", "admitted")
+    return out
+
+
+def add_readmission_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["_readmissions_within_discharges"] = _not_greater(out, "readmissions_28d", "discharges")
+    return out
+
+
+def _timestamps(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, errors="coerce", format="mixed")
+
+
+def add_incident_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    incident, reported = _timestamps(out["incident_date"]), _timestamps(out["reported_date"])
+    known = incident.notna() & reported.notna()
+    out["_reported_after_incident"] = (reported >= incident).where(known).astype("boolean")
+    return out
+
+
+def add_hip_fracture_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    arrival, surgery = _timestamps(out["arrival"]), _timestamps(out["surgery"])
+    known = arrival.notna() & surgery.notna()
+    out["_surgery_after_arrival"] = (surgery >= arrival).where(known).astype("boolean")
+    return out

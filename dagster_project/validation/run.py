@@ -1,16 +1,17 @@
 """Validating a feed: parsed files in, typed raw Parquet and quarantine Parquet out.
 
 A file already validated with the same suite is not validated again, so a rerun
-after a downstream failure costs seconds. Every raw and quarantine folder also
-holds an empty file with the table's schema, so dbt always finds the table even
-before the first delivery of a feed.
+after a downstream failure costs seconds. Files are validated in batches of
+rows, so a national incident file needs one batch in memory, not the file.
+Every raw and quarantine folder also holds an empty file with the table's
+schema, so dbt always finds the table even before the first delivery of a feed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,10 +21,15 @@ from dagster_project.home import Home
 from dagster_project.ingest.feeds import FEEDS, incoming_file, read_manifest
 from dagster_project.ingest.hcai import HCAI_COLUMNS
 from dagster_project.ingest.kh03 import KH03_COLUMNS
+from dagster_project.ingest.layouts import LAYOUTS
 from dagster_project.ingest.organisations import ODS_COLUMNS
 from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
 from dagster_project.ingest.shmi import SHMI_COLUMNS
-from dagster_project.storage import write_parquet_atomically
+from dagster_project.storage import (
+    iter_parquet_frames,
+    write_parquet_atomically,
+    write_parquet_batches_atomically,
+)
 from dagster_project.validation import derived
 from dagster_project.validation.schemas import SCHEMAS, cast, empty
 from dagster_project.validation.split import QUARANTINE_COLUMNS, split
@@ -38,11 +44,18 @@ SUITE_FOR_KIND = {
     "hcai_archive": "hcai",
     "hcai_data_capture": "hcai",
     "kh03": "kh03",
+    **{kind: kind for kind in LAYOUTS},
 }
+BATCH_ROWS = 250_000
 _DERIVE: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
     "proms_records": derived.add_proms_record_checks,
     "proms_participation": derived.add_participation_checks,
     "shmi": derived.add_shmi_checks,
+    "fft_responses": derived.add_fft_checks,
+    "vte_assessments": derived.add_vte_checks,
+    "readmissions": derived.add_readmission_checks,
+    "incidents": derived.add_incident_checks,
+    "hip_fracture_spells": derived.add_hip_fracture_checks,
 }
 _PUBLISHED_COLUMNS = {
     "proms_records": RECORD_COLUMNS,
@@ -51,6 +64,7 @@ _PUBLISHED_COLUMNS = {
     "shmi": SHMI_COLUMNS,
     "hcai_counts": HCAI_COLUMNS,
     "kh03_beds": KH03_COLUMNS,
+    **{layout.table: layout.output_columns for layout in LAYOUTS.values()},
 }
 
 
@@ -143,6 +157,22 @@ def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
     return typed, quarantine, result, suite
 
 
+def _validated_batches(
+    incoming: Path, suite_name: str, outcome: FileValidation, held: list[pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    """Typed valid rows batch by batch; counts go to `outcome`, quarantine rows to `held`."""
+    for frame in iter_parquet_frames(incoming, BATCH_ROWS):
+        typed, quarantine, result, _ = validate_file(frame, outcome.table, suite_name)
+        outcome.rows_in += result.rows_in
+        outcome.rows_valid += len(typed)
+        outcome.records_quarantined += result.records_quarantined
+        outcome.quarantine_entries += len(quarantine)
+        for rule, n in result.by_rule.items():
+            outcome.by_rule[rule] = outcome.by_rule.get(rule, 0) + n
+        held.append(quarantine)
+        yield typed
+
+
 def validate_feed(home: Home, feed_name: str) -> FeedValidation:
     feed = FEEDS[feed_name]
     manifest = read_manifest(home, feed_name)
@@ -164,23 +194,30 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
             if cached.suite_hash == suite_hash:
                 report.files.append(cached)
                 continue
-        frame = pd.read_parquet(incoming_file(home, entry.table, entry.key))
-        typed, quarantine, result, suite = validate_file(frame, entry.table, suite_name)
-        write_parquet_atomically(typed, target)
-        write_parquet_atomically(quarantine, held)
         outcome = FileValidation(
             source=entry.source,
             sha256=entry.sha256,
             table=entry.table,
             suite=suite_name,
             suite_hash=suite_hash,
-            rows_in=result.rows_in,
-            rows_valid=len(typed),
-            records_quarantined=result.records_quarantined,
-            quarantine_entries=len(quarantine),
-            max_quarantine_share=suite.max_quarantine_share,
-            by_rule=dict(sorted(result.by_rule.items())),
+            rows_in=0,
+            rows_valid=0,
+            records_quarantined=0,
+            quarantine_entries=0,
+            max_quarantine_share=load_suite(suite_name).max_quarantine_share,
         )
+        held_frames: list[pd.DataFrame] = []
+        incoming = incoming_file(home, entry.table, entry.key)
+        write_parquet_batches_atomically(
+            _validated_batches(incoming, suite_name, outcome, held_frames),
+            target,
+            empty=empty(SCHEMAS[entry.table]),
+        )
+        quarantine = (
+            pd.concat(held_frames, ignore_index=True) if held_frames else _quarantine_schema()
+        )
+        write_parquet_atomically(quarantine, held)
+        outcome.by_rule = dict(sorted(outcome.by_rule.items()))
         sidecar.write_text(json.dumps(asdict(outcome), indent=2, sort_keys=True))
         report.files.append(outcome)
     for table in feed.tables:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dagster_project.ingest.kh03 import BED_COLUMNS as KH03_BED_COLUMNS
+from dagster_project.ingest.layouts import FFT_ANSWERS
 from dagster_project.ingest.proms import (
     PARTICIPATION_COLUMNS,
     POST_ITEMS,
@@ -133,7 +134,96 @@ KH03_BEDS: dict[str, str] = {
     "set_aside": "string",
 }
 
+
+def _tabular(columns: dict[str, str]) -> dict[str, str]:
+    return {**_STAMP, **columns, "set_aside": "string"}
+
+
+_S, _I, _F = "string", "Int64", "Float64"
+
+FFT_RESPONSES = _tabular(
+    {
+        "setting": _S,
+        "month": _S,
+        "financial_year": _S,
+        "year_label": _S,
+        "period_name": _S,
+        "organisation_code": _S,
+        "organisation_name": _S,
+        "parent_code": _S,
+        **{a: _I for a in FFT_ANSWERS},
+        "total_responses": _I,
+        "total_eligible": _I,
+    }
+)
+INPATIENT_SURVEY = _tabular(
+    {
+        "financial_year": _S,
+        "organisation_code": _S,
+        "survey_year": _I,
+        **{f"q{i}": _F for i in range(1, 6)},
+    }
+)
+STAFF_SURVEY = _tabular(
+    {"financial_year": _S, "organisation_code": _S, "survey_year": _I, "recommend_care": _F}
+)
+INCIDENTS = _tabular(
+    {
+        "incident_id": _S,
+        "organisation_code": _S,
+        "incident_date": _S,
+        "reported_date": _S,
+        "category": _S,
+        "degree_of_harm": _S,
+        "never_event_type": _S,
+    }
+)
+VTE_ASSESSMENTS = _tabular(
+    {"organisation_code": _S, "quarter": _S, "admitted": _I, "risk_assessed": _I}
+)
+READMISSIONS = _tabular(
+    {
+        "organisation_code": _S,
+        "financial_year": _S,
+        "age_group": _S,
+        "discharges": _I,
+        "readmissions_28d": _I,
+    }
+)
+NJR_COMPLIANCE = _tabular(
+    {
+        "organisation_code": _S,
+        "financial_year": _S,
+        "compliance": _F,
+        "consent_not_recorded": _F,
+        "cemented_over_70": _F,
+    }
+)
+HIP_FRACTURE_SPELLS = _tabular(
+    {
+        "spell_id": _S,
+        "organisation_code": _S,
+        "arrival": _S,
+        "surgery": _S,
+        "orthogeriatric_assessment": _S,
+        "joint_care": _S,
+        "geriatrician_rehabilitation": _S,
+        "falls_assessment": _S,
+        "bone_health_assessment": _S,
+        "amts_pre_op": _S,
+        "amts_post_op": _S,
+    }
+)
+
 SCHEMAS = {
+    "fft_responses": FFT_RESPONSES,
+    "inpatient_survey": INPATIENT_SURVEY,
+    "staff_survey": STAFF_SURVEY,
+    "incidents": INCIDENTS,
+    "vte_assessments": VTE_ASSESSMENTS,
+    "readmissions": READMISSIONS,
+    "njr_compliance": NJR_COMPLIANCE,
+    "hip_fracture_spells": HIP_FRACTURE_SPELLS,
     "proms_records": PROMS_RECORDS,
     "proms_participation": PROMS_PARTICIPATION,
     "organisations": ORGANISATIONS,

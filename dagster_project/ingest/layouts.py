@@ -1,0 +1,227 @@
+"""The one-table feeds: Friends and Family Test, surveys, safety, readmissions, NJR, hip fracture.
+
+Each layout is the publisher's own (NHS England's FFT organisation-level
+files) or, where providers hold the data themselves, the project's documented
+extract format (docs/feeds.md). Periods a file states only in its name or its
+metadata (an FFT setting, a survey's financial year) are derived here; every
+other value stays as published for the suites to judge.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from dagster_project.ingest.calendar import month_number
+from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.tabular import Column, Layout, fold
+
+FFT_SETTINGS: dict[str, tuple[str, ...]] = {
+    "inpatient": ("inpatient", "inpatients", "ip"),
+    "ae": ("ae", "a and e", "a e", "accident and emergency", "emergency department"),
+    "maternity": ("maternity", "mat"),
+    "outpatient": ("outpatient", "outpatients", "op"),
+    "community": ("community", "comm"),
+    "mental_health": ("mental health", "mental", "mh"),
+    "ambulance": ("ambulance", "amb"),
+}
+FFT_ANSWERS = ("very_good", "good", "neither", "poor", "very_poor", "dont_know")
+
+
+def financial_year_of(year: int, month: int) -> str:
+    start = year if month >= 4 else year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _setting(csv: LandingCsv, preamble: list[list[str]]) -> str:
+    """The FFT setting, from the file name, else from the title lines above the header."""
+    texts = [csv.csv_name.rsplit(".", 1)[0], *(" ".join(line) for line in preamble)]
+    for text in texts:
+        words = f" {fold(text.replace('_', ' ').replace('-', ' '))} "
+        for setting, names in FFT_SETTINGS.items():
+            if any(f" {name} " in words for name in names):
+                return setting
+    raise LandingFileError(
+        csv.source,
+        "does not say which Friends and Family Test setting it covers (name the file "
+        "like fft-inpatient-2024-08.csv, or give a title line naming the setting)",
+    )
+
+
+def _fft_month(year_label: object, period: object, csv: LandingCsv) -> str | None:
+    """`2024_25` and `AUGUST` -> `2024-08-01`; else the `yyyy-mm` in the file name."""
+    match = re.fullmatch(r"(\d{4})\s*[-_/]\s*(\d{2}|\d{4})", str(year_label or "").strip())
+    month = month_number(str(period or "").strip())
+    if match and month:
+        first = int(match.group(1))
+        return f"{first + (month <= 3):04d}-{month:02d}-01"
+    named = re.search(r"(20\d{2})[-_](\d{2})(?!\d)", csv.csv_name)
+    if named and 1 <= int(named.group(2)) <= 12:
+        return f"{named.group(1)}-{named.group(2)}-01"
+    return None
+
+
+def _finish_fft(frame: pd.DataFrame, csv: LandingCsv, preamble: list[list[str]]) -> pd.DataFrame:
+    frame["setting"] = _setting(csv, preamble)
+    months = {
+        key: _fft_month(key[0], key[1], csv)
+        for key in set(zip(frame["year_label"], frame["period_name"], strict=True))
+    }
+    frame["month"] = [
+        months[key] for key in zip(frame["year_label"], frame["period_name"], strict=True)
+    ]
+    frame["financial_year"] = [
+        financial_year_of(int(m[:4]), int(m[5:7])) if m else None for m in frame["month"]
+    ]
+    return frame
+
+
+def _finish_survey(frame: pd.DataFrame, csv: LandingCsv, _: list[list[str]]) -> pd.DataFrame:
+    """Survey year N is reported in financial year N to N+1."""
+    years = frame["survey_year"].astype("string").str.strip()
+    valid = years.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    frame["financial_year"] = [
+        f"{int(y)}-{(int(y) + 1) % 100:02d}" if ok else None
+        for y, ok in zip(years, valid, strict=True)
+    ]
+    return frame
+
+
+_CODE = Column(
+    "organisation_code",
+    ("org code", "organisation code", "provider code", "trust code", "code", "ods code"),
+)
+
+FFT = Layout(
+    kind="fft_organisation",
+    table="fft_responses",
+    columns=(
+        Column("year_label", ("yearnumber", "year number", "year"), required=False),
+        Column("period_name", ("periodname", "period name", "period", "month"), required=False),
+        _CODE,
+        Column("organisation_name", ("org name", "organisation name", "name"), required=False),
+        Column("parent_code", ("parent org code", "parent code", "icb code"), required=False),
+        Column("very_good", ("1 very good sum", "1 very good", "very good")),
+        Column("good", ("2 good sum", "2 good", "good")),
+        Column("neither", ("3 neither good nor poor sum", "3 neither good nor poor")),
+        Column("poor", ("4 poor sum", "4 poor", "poor")),
+        Column("very_poor", ("5 very poor sum", "5 very poor", "very poor")),
+        Column("dont_know", ("6 dont know sum", "6 dont know", "dont know")),
+        Column("total_responses", ("total responses", "responses")),
+        Column("total_eligible", ("total eligible", "eligible"), required=False),
+    ),
+    name_column="organisation_name",
+    sheets=("Parent & Self Trusts - Organisa", "Organisation", "Trust"),
+    finish=_finish_fft,
+    derived=("setting", "month", "financial_year"),
+)
+
+INPATIENT_SURVEY = Layout(
+    kind="inpatient_survey",
+    table="inpatient_survey",
+    columns=(
+        _CODE,
+        Column("survey_year", ("survey year", "year")),
+        *(Column(f"q{i}", (f"q{i}", f"question {i}")) for i in range(1, 6)),
+    ),
+    finish=_finish_survey,
+    derived=("financial_year",),
+)
+
+STAFF_SURVEY = Layout(
+    kind="staff_survey",
+    table="staff_survey",
+    columns=(
+        _CODE,
+        Column("survey_year", ("survey year", "year")),
+        Column("recommend_care", ("recommend care", "recommend care %", "q23d")),
+    ),
+    finish=_finish_survey,
+    derived=("financial_year",),
+)
+
+INCIDENTS = Layout(
+    kind="incidents",
+    table="incidents",
+    columns=(
+        Column("incident_id", ("incident id", "incident reference", "reference")),
+        _CODE,
+        Column("incident_date", ("incident date", "date of incident")),
+        Column("reported_date", ("reported date", "date reported")),
+        Column("category", ("category", "incident category")),
+        Column("degree_of_harm", ("degree of harm", "harm")),
+        Column("never_event_type", ("never event type", "never event"), required=False),
+    ),
+)
+
+VTE = Layout(
+    kind="vte",
+    table="vte_assessments",
+    columns=(
+        _CODE,
+        Column("quarter", ("quarter", "period")),
+        Column("admitted", ("admitted", "admissions", "total admissions")),
+        Column("risk_assessed", ("risk assessed", "assessed")),
+    ),
+)
+
+READMISSIONS = Layout(
+    kind="readmissions",
+    table="readmissions",
+    columns=(
+        _CODE,
+        Column("financial_year", ("financial year", "year")),
+        Column("age_group", ("age group", "age")),
+        Column("discharges", ("discharges",)),
+        Column("readmissions_28d", ("readmissions within 28 days", "readmissions")),
+    ),
+)
+
+NJR = Layout(
+    kind="njr",
+    table="njr_compliance",
+    columns=(
+        _CODE,
+        Column("financial_year", ("financial year", "year")),
+        Column("compliance", ("compliance", "njr compliance")),
+        Column("consent_not_recorded", ("consent not recorded",)),
+        Column(
+            "cemented_over_70",
+            ("cemented or hybrid over 70", "cemented over 70"),
+            required=False,
+        ),
+    ),
+)
+
+HIP_FRACTURE = Layout(
+    kind="hip_fracture",
+    table="hip_fracture_spells",
+    columns=(
+        Column("spell_id", ("spell id", "spell")),
+        _CODE,
+        Column("arrival", ("arrival", "arrival date time")),
+        Column("surgery", ("surgery", "surgery date time")),
+        Column("orthogeriatric_assessment", ("orthogeriatric assessment",)),
+        Column("joint_care", ("joint care",)),
+        Column("geriatrician_rehabilitation", ("geriatrician rehabilitation",)),
+        Column("falls_assessment", ("falls assessment",)),
+        Column("bone_health_assessment", ("bone health assessment",)),
+        Column("amts_pre_op", ("amts pre op", "amts preop"), required=False),
+        Column("amts_post_op", ("amts post op", "amts postop"), required=False),
+    ),
+)
+
+LAYOUTS: dict[str, Layout] = {
+    layout.kind: layout
+    for layout in (
+        FFT,
+        INPATIENT_SURVEY,
+        STAFF_SURVEY,
+        INCIDENTS,
+        VTE,
+        READMISSIONS,
+        NJR,
+        HIP_FRACTURE,
+    )
+}
