@@ -16,6 +16,8 @@ with codes as (
     union
     select distinct organisation_code from {{ ref('stg_ukhsa__hcai_counts') }}
     where organisation_type = 'acute_trust'
+    union
+    select distinct provider_code from {{ ref('int_indicators__observations') }}
 ),
 
 kh03_latest as (
