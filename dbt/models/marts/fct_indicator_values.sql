@@ -13,7 +13,7 @@
 --   For scores, tau^2 is the variance of the Winsorised values.
 --   Counts (C. difficile, MRSA, Never Events) are compared with their objective (seed
 --   indicator_objectives): above it is higher than expected.
--- A provider below the indicator's minimum denominator is 'insufficient data'.
+-- A provider below the indicator's minimum denominator is 'insufficient data', without limits.
 with observations as (
     select * from {{ ref('int_indicators__observations') }}
 ),
@@ -203,10 +203,14 @@ select
     j.denominator,
     j.value,
     n.national_value,
-    coalesce(j.lower_95, j.official_lower_95) as lower_95,
-    coalesce(j.upper_95, j.official_upper_95) as upper_95,
-    coalesce(j.lower_998, j.official_lower_998) as lower_998,
-    coalesce(j.upper_998, j.official_upper_998) as upper_998,
+    case when j.min_denominator is null or j.denominator >= j.min_denominator
+        then coalesce(j.lower_95, j.official_lower_95) end as lower_95,
+    case when j.min_denominator is null or j.denominator >= j.min_denominator
+        then coalesce(j.upper_95, j.official_upper_95) end as upper_95,
+    case when j.min_denominator is null or j.denominator >= j.min_denominator
+        then coalesce(j.lower_998, j.official_lower_998) end as lower_998,
+    case when j.min_denominator is null or j.denominator >= j.min_denominator
+        then coalesce(j.upper_998, j.official_upper_998) end as upper_998,
     case
         when j.method in ('shmi_banding', 'proms_outlier') then j.official_comparison
         when j.method = 'proportion_of_parent' then coalesce(parent.severe_pct_comparison, 'insufficient data')
