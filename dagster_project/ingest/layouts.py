@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from dagster_project.ingest.calendar import month_number
+from dagster_project.ingest.calendar import MONTH_NAMES, month_number
 from dagster_project.ingest.landing import LandingCsv, LandingFileError
 from dagster_project.ingest.tabular import Column, Layout, fold
 
@@ -49,31 +49,59 @@ def _setting(csv: LandingCsv, preamble: list[list[str]]) -> str:
     )
 
 
-def _fft_month(year_label: object, period: object, csv: LandingCsv) -> str | None:
-    """`2024_25` and `AUGUST` -> `2024-08-01`; else the `yyyy-mm` in the file name."""
+# Full month names before their abbreviations, so `June` is not read as `Jun` and a stray `e`.
+_MONTH_WORD = "|".join((*MONTH_NAMES, *(m[:3] for m in MONTH_NAMES), "sept"))
+_MONTH_YEAR = re.compile(rf"(?i)(?<![a-z])({_MONTH_WORD})(?![a-z])[-_ ]*(\d{{4}}|\d{{2}})(?!\d)")
+
+
+def _month_in(text: str) -> str | None:
+    """`2024-08`, `August 2024`, `Aug-24` or `Aug24` in `text` -> `2024-08-01`."""
+    numeric = re.search(r"(?<!\d)(20\d{2})[-_](\d{2})(?!\d)", text)
+    if numeric and 1 <= int(numeric.group(2)) <= 12:
+        return f"{numeric.group(1)}-{numeric.group(2)}-01"
+    named = _MONTH_YEAR.search(text)
+    if named:
+        year = int(named.group(2))
+        year += 2000 if year < 100 else 0
+        return f"{year:04d}-{month_number(named.group(1)):02d}-01"
+    return None
+
+
+def _fft_month(year_label: object, period: object, fallback: str | None) -> str | None:
+    """`2024_25` and `AUGUST` -> `2024-08-01` (January to March are in the second calendar
+    year); else the month the file's name or title lines give (`fallback`)."""
     match = re.fullmatch(r"(\d{4})\s*[-_/]\s*(\d{2}|\d{4})", str(year_label or "").strip())
     month = month_number(str(period or "").strip())
     if match and month:
         first = int(match.group(1))
         return f"{first + (month <= 3):04d}-{month:02d}-01"
-    named = re.search(r"(20\d{2})[-_](\d{2})(?!\d)", csv.csv_name)
-    if named and 1 <= int(named.group(2)) <= 12:
-        return f"{named.group(1)}-{named.group(2)}-01"
+    return fallback
+
+
+def _file_month(csv: LandingCsv, preamble: list[list[str]]) -> str | None:
+    """The month a file's name states, else its title lines (`Period: August 2024`)."""
+    for text in (csv.csv_name.rsplit(".", 1)[0], *(" ".join(line) for line in preamble)):
+        month = _month_in(text)
+        if month:
+            return month
     return None
 
 
 def _finish_fft(frame: pd.DataFrame, csv: LandingCsv, preamble: list[list[str]]) -> pd.DataFrame:
     frame["setting"] = _setting(csv, preamble)
+    fallback = _file_month(csv, preamble)
     months = {
-        key: _fft_month(key[0], key[1], csv)
+        key: _fft_month(key[0], key[1], fallback)
         for key in set(zip(frame["year_label"], frame["period_name"], strict=True))
     }
-    frame["month"] = [
-        months[key] for key in zip(frame["year_label"], frame["period_name"], strict=True)
-    ]
-    frame["financial_year"] = [
-        financial_year_of(int(m[:4]), int(m[5:7])) if m else None for m in frame["month"]
-    ]
+    # Read back from the list, not the column: pandas stores a missing month as NaN there.
+    month = [months[key] for key in zip(frame["year_label"], frame["period_name"], strict=True)]
+    frame["month"] = pd.Series(month, index=frame.index, dtype="object")
+    frame["financial_year"] = pd.Series(
+        [financial_year_of(int(m[:4]), int(m[5:7])) if m else None for m in month],
+        index=frame.index,
+        dtype="object",
+    )
     return frame
 
 
@@ -100,19 +128,37 @@ FFT = Layout(
         Column("year_label", ("yearnumber", "year number", "year"), required=False),
         Column("period_name", ("periodname", "period name", "period", "month"), required=False),
         _CODE,
-        Column("organisation_name", ("org name", "organisation name", "name"), required=False),
-        Column("parent_code", ("parent org code", "parent code", "icb code"), required=False),
+        Column(
+            "organisation_name",
+            ("org name", "organisation name", "trust name", "name"),
+            required=False,
+        ),
+        Column(
+            "parent_code",
+            ("parent org code", "parent code", "icb code", "stp code"),
+            required=False,
+        ),
         Column("very_good", ("1 very good sum", "1 very good", "very good")),
         Column("good", ("2 good sum", "2 good", "good")),
-        Column("neither", ("3 neither good nor poor sum", "3 neither good nor poor")),
+        Column(
+            "neither",
+            ("3 neither good nor poor sum", "3 neither good nor poor", "neither good nor poor"),
+        ),
         Column("poor", ("4 poor sum", "4 poor", "poor")),
         Column("very_poor", ("5 very poor sum", "5 very poor", "very poor")),
         Column("dont_know", ("6 dont know sum", "6 dont know", "dont know")),
-        Column("total_responses", ("total responses", "responses")),
-        Column("total_eligible", ("total eligible", "eligible"), required=False),
+        Column("total_responses", ("total responses", "total responses sum", "responses")),
+        Column(
+            "total_eligible",
+            ("total eligible", "total eligible sum", "eligible"),
+            required=False,
+        ),
     ),
     name_column="organisation_name",
-    sheets=("Parent & Self Trusts - Organisa", "Organisation", "Trust"),
+    # NHS England's organisation-level sheet (inpatient: `Parent & Self Trusts - Organisa`,
+    # A&E: `Parent & Self - Organisation Le`) before the site and ward sheets, which have
+    # the same columns and would count each trust once per site.
+    sheets=("Parent & Self Trusts - Organisa", "Organisa", "Trust"),
     finish=_finish_fft,
     derived=("setting", "month", "financial_year"),
 )

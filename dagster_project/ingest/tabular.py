@@ -6,15 +6,18 @@ perhaps followed by notes and a copyright line. A `Layout` names each
 canonical column and the spellings publishers have used for it; the header is
 the first row (within the first `HEADER_SEARCH_ROWS`) that holds every required
 column. Spellings are compared folded (case, spacing, punctuation and
-apostrophes ignored), so `6 Don't Know SUM` and `6 Dont Know SUM` are one column
-and a column moved or added does not shift the data.
+apostrophes ignored), so `6 Don't Know SUM`, `6 Dont Know SUM` and `6 DontKnow SUM`
+are one column and a column moved or added does not shift the data.
 
 Rows stream in batches: a CSV of millions of lines never sits whole in a frame.
 Every value stays text, as published, with the line (or sheet row) it came
-from. Blank rows are skipped; so are notes after the data (a single text cell
+from: the line a person sees when opening the file, blank lines counted, and
+for a quoted cell that runs over several lines the line the row starts on.
+Blank rows are skipped; so are notes after the data (a single text cell
 where a row of figures would be), which are counted, never silently dropped.
-A publisher's own total row (blank code, a name such as `England`) is kept
-with the code `ENG`, which the staging models leave out.
+A publisher's own total row (blank code and a name such as `England` or
+`Total`, or `England` in the code column) is kept with the code `ENG`, which
+the staging models leave out.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 import openpyxl
 import pandas as pd
@@ -35,7 +39,8 @@ from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 HEADER_SEARCH_ROWS = 40
 BATCH_ROWS = 200_000
 NATIONAL_CODE = "ENG"
-_NATIONAL_NAMES = {"england", "england total", "total", "totals", "national", "all"}
+_NATIONAL_NAMES = {"england", "england total", "total", "totals", "grand total", "national", "all"}
+_NOTES_LISTED = 5
 
 
 def fold(label: object) -> str:
@@ -43,6 +48,12 @@ def fold(label: object) -> str:
     text = str(label or "").lower().replace("&", " and ").replace("organization", "organisation")
     text = re.sub(r"['\u2019`]", "", text)
     return re.sub(r"[^a-z0-9+%]+", " ", text).strip()
+
+
+def _key(label: object) -> str:
+    """A header cell as compared with a column's spellings: folded, and spaces dropped too
+    (`Org Code`, `OrgCode`; `Q 3`, `Q3`)."""
+    return fold(label).replace(" ", "")
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class Column:
 
     @property
     def folded(self) -> frozenset[str]:
-        return frozenset(fold(s) for s in (self.name.replace("_", " "), *self.spellings))
+        return frozenset(_key(s) for s in (self.name.replace("_", " "), *self.spellings))
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ class Layout:
         """Cell index -> canonical column, if `cells` is this layout's header row."""
         found: dict[int, str] = {}
         for index, cell in enumerate(cells):
-            folded = fold(cell)
+            folded = _key(cell)
             if not folded:
                 continue
             for column in self.columns:
@@ -110,7 +121,23 @@ def _cell_text(value: object) -> str | None:
     return text or None
 
 
+def _cell_value(cell: object) -> object:
+    """A workbook cell's value; a date-only cell (midnight, no hours in its format) as a date.
+
+    Excel has no date type, only numbers formatted as dates, which openpyxl reads as
+    midnight datetimes; shown to a person they are dates, so they are read as dates.
+    """
+    value = getattr(cell, "value", None)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        number_format = str(getattr(cell, "number_format", "") or "").lower()
+        if "h" not in number_format:
+            return value.date()
+    return value
+
+
 def _workbook_rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[object]]]:
+    """(sheet row, cells) of the first sheet holding the layout's header, preferred sheets
+    (`layout.sheets`, matched anywhere in the sheet name, folded) first."""
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(csv.data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -119,18 +146,33 @@ def _workbook_rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[
         wanted = [fold(s) for s in layout.sheets]
         names = sorted(
             workbook.sheetnames,
-            key=lambda n: next((i for i, w in enumerate(wanted) if fold(n).startswith(w)), 99),
+            key=lambda n: next((i for i, w in enumerate(wanted) if w in fold(n)), len(wanted)),
         )
         for name in names:
-            rows = workbook[name].iter_rows(values_only=True)
-            head = [list(r) for _, r in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
-            if any(layout.match(r) for r in head):
-                sheet_rows = workbook[name].iter_rows(values_only=True)
-                for number, row in enumerate(sheet_rows, start=1):
-                    yield number, list(row)
+            sheet = workbook[name]
+            # Some writers record a wrong used range (`A1`), which would cut reading short.
+            sheet.reset_dimensions()
+            head = islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS)
+            if any(layout.match(list(r)) for r in head):
+                for number, row in enumerate(sheet.iter_rows(), start=1):
+                    yield number, [_cell_value(c) for c in row]
                 return
+        raise LandingFileError(
+            csv.source,
+            f"no sheet has a {layout.kind} header row within its first {HEADER_SEARCH_ROWS} "
+            f"rows (sheets: {', '.join(workbook.sheetnames)})",
+        )
     finally:
         workbook.close()
+
+
+def _csv_rows(csv: LandingCsv) -> Iterator[tuple[int, list[str]]]:
+    """(line the row starts on, cells): the CSV reader counts to a row's last line, which for
+    a quoted cell running over several lines is not the line a person finds the row on."""
+    previous = 0
+    for last, cells in csv.rows():
+        yield previous + 1, cells
+        previous = last
 
 
 def rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[object]]]:
@@ -138,7 +180,7 @@ def rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[object]]]:
     if csv.is_workbook:
         yield from _workbook_rows(csv, layout)
     else:
-        yield from csv.rows()
+        yield from _csv_rows(csv)
 
 
 def find_header(csv: LandingCsv, layout: Layout) -> tuple[int, dict[int, str]] | None:
@@ -158,11 +200,17 @@ class ParseCounts:
     notes: int = 0
     note_lines: list[int] = field(default_factory=list)
 
+    def note(self, number: int) -> None:
+        """Count a note line; only the first few line numbers are kept (for the message)."""
+        self.notes += 1
+        if len(self.note_lines) < _NOTES_LISTED:
+            self.note_lines.append(number)
+
     def describe(self) -> str:
         if not self.notes:
             return ""
-        lines = ", ".join(str(n) for n in self.note_lines[:5])
-        more = "" if self.notes <= 5 else f" and {self.notes - 5} more"
+        lines = ", ".join(str(n) for n in self.note_lines)
+        more = "" if self.notes <= _NOTES_LISTED else f" and {self.notes - _NOTES_LISTED} more"
         return f"{self.notes} note line(s) without data skipped (line {lines}{more})"
 
 
@@ -178,8 +226,10 @@ def parse_batches(
     preamble: list[list[str]] = []
     names = layout.column_names
     buffer: dict[str, list] = {"row_number": [], **{n: [] for n in names}}
-    code_index = next(i for i, n in columns.items() if n == layout.code_column)
-    name_index = next((i for i, n in columns.items() if n == layout.name_column), None)
+    # Where each canonical column sits; an optional column the file lacks is left blank.
+    where = {name: index for index, name in columns.items()}
+    code_index = where[layout.code_column]
+    name_index = where.get(layout.name_column) if layout.name_column else None
 
     def flush() -> pd.DataFrame:
         frame = pd.DataFrame(buffer, columns=["row_number", *names], dtype="object")
@@ -204,17 +254,15 @@ def parse_batches(
         filled = [c for c in cells if c is not None]
         if not filled:
             continue
-        code = cells[code_index] if code_index < len(cells) else None
-        if code is None and len(filled) == 1 and not _looks_like_figure(filled[0]):
-            counts.notes += 1
-            counts.note_lines.append(number)
+        code = _at(cells, code_index)
+        if _is_note(filled, code):
+            counts.note(number)
             continue
-        named = cells[name_index] if name_index is not None and name_index < len(cells) else None
-        if code is None and code_index < len(cells) and fold(named) in _NATIONAL_NAMES:
-            cells[code_index] = NATIONAL_CODE
+        if _is_national(code, _at(cells, name_index), filled[0]):
+            code = NATIONAL_CODE
         buffer["row_number"].append(number)
-        for index, name in columns.items():
-            buffer[name].append(cells[index] if index < len(cells) else None)
+        for name in names:
+            buffer[name].append(code if name == layout.code_column else _at(cells, where.get(name)))
         counts.rows += 1
         if len(buffer["row_number"]) >= BATCH_ROWS:
             emitted = True
@@ -223,8 +271,31 @@ def parse_batches(
         yield flush()
 
 
+def _at(cells: list[str | None], index: int | None) -> str | None:
+    return cells[index] if index is not None and index < len(cells) else None
+
+
 def _looks_like_figure(text: str) -> bool:
     return re.fullmatch(r"[-+]?[\d.,%\s]+", text) is not None
+
+
+def _is_note(filled: list[str], code: str | None) -> bool:
+    """One text cell where a row of figures would be: a note, source or copyright line.
+
+    A lone cell in the code column that could be a code (letters and digits only) is a
+    row with everything else missing, left for the suite to judge.
+    """
+    if len(filled) != 1 or _looks_like_figure(filled[0]):
+        return False
+    return code is None or re.fullmatch(r"[A-Za-z0-9]+", code) is None
+
+
+def _is_national(code: str | None, name: str | None, first: str) -> bool:
+    """The publisher's own total: blank code and a national name (in the name column, or
+    first on the row), or a national name where the code would be."""
+    if code is not None:
+        return fold(code) in _NATIONAL_NAMES
+    return fold(name) in _NATIONAL_NAMES or fold(first) in _NATIONAL_NAMES
 
 
 def parse_frame(csv: LandingCsv, layout: Layout) -> pd.DataFrame:

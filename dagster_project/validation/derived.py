@@ -141,16 +141,29 @@ def _timestamps(series: pd.Series) -> pd.Series:
 
 
 def add_incident_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates shaped `YYYY-MM-DD` must also be days of the calendar (`2024-02-30` is not):
+    `_<column>_real` is False for those, blank where the value is blank or misshapen (the
+    shape rule reports those)."""
     out = frame.copy()
     incident, reported = _timestamps(out["incident_date"]), _timestamps(out["reported_date"])
+    for column, parsed in (("incident_date", incident), ("reported_date", reported)):
+        shaped = out[column].astype("string").str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        out[f"_{column}_real"] = parsed.notna().where(shaped.fillna(False)).astype("boolean")
     known = incident.notna() & reported.notna()
     out["_reported_after_incident"] = (reported >= incident).where(known).astype("boolean")
     return out
 
 
 def add_hip_fracture_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times shaped `YYYY-MM-DD HH:MM` must also be real moments (`2024-08-01 25:00` is not):
+    `_<column>_real` is False for those, blank where the value is blank or misshapen."""
     out = frame.copy()
-    arrival, surgery = _timestamps(out["arrival"]), _timestamps(out["surgery"])
+    shape = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
+    times = {c: _timestamps(out[c]) for c in ("arrival", "surgery", "orthogeriatric_assessment")}
+    for column, parsed in times.items():
+        shaped = out[column].astype("string").str.fullmatch(shape).fillna(False)
+        out[f"_{column}_real"] = parsed.notna().where(shaped).astype("boolean")
+    arrival, surgery = times["arrival"], times["surgery"]
     known = arrival.notna() & surgery.notna()
     out["_surgery_after_arrival"] = (surgery >= arrival).where(known).astype("boolean")
     return out
