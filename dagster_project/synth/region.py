@@ -1,4 +1,6 @@
-"""Write a whole synthetic region: PROMs packs, an ODS extract, and the truth behind them.
+"""Write a whole synthetic region: PROMs packs, an ODS extract, SHMI, the quality feeds
+(KH03, HCAI, FFT, surveys, incidents, VTE, readmissions, NJR, hip fracture) and the truth
+behind them.
 
 The truth file records what was planted and the outlier status NHS Digital's
 method gives on exactly these files, so a pipeline can be checked against it.
@@ -12,29 +14,44 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from dagster_project.synth import organisations, proms, shmi
+from dagster_project.synth import organisations, proms, quality, shmi
 
 DEFAULT_YEARS = ("2023-24", "2024-25")
+DEMO_PROVIDERS = 24
+NATIONAL_PROVIDERS = 250
 
 
 def write_synthetic_region(
     landing_dir: Path,
     truth_path: Path,
-    providers: int = 24,
+    providers: int | None = None,
     years: Sequence[str] = DEFAULT_YEARS,
     seed: int = 1,
     records_per_provider: int | None = None,
+    *,
+    national: bool = False,
+    feeds: Sequence[str] | None = None,
 ) -> dict:
-    """Write `proms/` and `organisations/` under `landing_dir` and the truth JSON.
+    """Write `proms/`, `organisations/`, `shmi/` and the quality feeds under `landing_dir`,
+    and the truth JSON.
 
-    Same arguments, same bytes. Returns the files written (relative to
-    `landing_dir`) with their data-row counts, and where the truth went.
+    `providers` defaults to 24 (a demo region: 100-300 occupied beds each, about 150,000
+    incident rows over two years) or, with `national`, 250 (England's spread of 200-1,500
+    occupied beds, millions of incidents a year, written in chunks). `feeds` limits the
+    quality feeds written (names in `plan.FEEDS`; default all); PROMs, ODS and SHMI are
+    always written.
+
+    Same arguments, same bytes. Returns the PROMs, ODS and SHMI files written (relative to
+    `landing_dir`) with their data-row counts, each quality feed's file and row counts,
+    and where the truth went.
     """
     landing_dir, truth_path = Path(landing_dir), Path(truth_path)
     if truth_path.resolve().is_relative_to(landing_dir.resolve()):
         raise ValueError("the truth file must not be under the landing folder")
     for year in years:
         proms.year_code(year)  # refuse a malformed label before writing anything
+    if providers is None:
+        providers = NATIONAL_PROVIDERS if national else DEMO_PROVIDERS
     roster = organisations.make_providers(providers, seed)
     files: dict[str, int] = {}
     etr = landing_dir / "organisations" / "etr.csv"
@@ -67,6 +84,9 @@ def write_synthetic_region(
         "publications": {year: shmi.file_name(year) for year in years},
         "banding": shmi_banding,
     }
+    feed_summary, truth["effects"], truth["feeds"] = quality.write_quality_feeds(
+        landing_dir, roster, years, seed, national=national, feeds=feeds
+    )
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return {
@@ -75,6 +95,7 @@ def write_synthetic_region(
         "years": list(years),
         "records": sum(v for k, v in files.items() if " Provider " in k),
         "truth": str(truth_path),
+        "feeds": feed_summary,
     }
 
 
