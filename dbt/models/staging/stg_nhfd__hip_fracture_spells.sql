@@ -62,7 +62,7 @@ notes as (
                         || ' second, GMT'
             end{{ ',' if not loop.last }}
             {%- endfor %}
-        ], note -> note is not null) as notes
+        ], lambda note: note is not null) as notes
     from instants
 )
 
