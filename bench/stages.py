@@ -75,6 +75,7 @@ def stage_synth(params: Params) -> Outcome:
         years=params["years"],
         seed=params["seed"],
         records_per_provider=per_provider,
+        feeds=[],  # PROMs, ODS and SHMI only: this benchmark is the PROMs pipeline's
     )
     return (
         summary["records"],

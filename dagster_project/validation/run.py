@@ -212,6 +212,8 @@ def _validate_together(items: list[_Pending], suite_name: str, table: str) -> No
 
     A suite run has a fixed cost (about a second), so a feed of many small files
     (84 Friends and Family Test files a year) is validated in one pass per batch.
+    Suites with rules across rows (a provider once per publication) are not
+    batched: those rules hold within a file.
     """
     frames = [pd.read_parquet(item.incoming) for item in items]
     typed, quarantine, _, _ = validate_file(pd.concat(frames, ignore_index=True), table, suite_name)
@@ -268,9 +270,10 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
         groups.setdefault((entry.table, suite_name), []).append(item)
         report.files.append(outcome)
     for (table, suite_name), items in groups.items():
+        alone = load_suite(suite_name).compares_rows  # uniqueness is within one file
         batch: list[_Pending] = []
         for item in items:
-            if item.rows > BATCH_ROWS // 2:
+            if alone or item.rows > BATCH_ROWS // 2:
                 _validate_large(item, suite_name, table)
                 continue
             batch.append(item)

@@ -56,6 +56,14 @@ class Suite:
         return float(self.meta.get("max_quarantine_share", 0.05))
 
     @property
+    def compares_rows(self) -> bool:
+        """Whether a rule looks across rows (uniqueness): then each file is judged on its own."""
+        return any(
+            "unique" in e.get("type", "") or "compound" in e.get("type", "")
+            for e in self.document.get("expectations", [])
+        )
+
+    @property
     def groups(self) -> dict[str, list[str]]:
         """Columns set aside together when a rule of that grain fails."""
         return self.meta.get("groups", {})

@@ -2,6 +2,8 @@
 -- extracts where one covers it; otherwise named from the feeds themselves (PartLink, then
 -- the latest SHMI publication, KH03), placed in its KH03 region where ODS does not place
 -- it, else in UNKNOWN.
+-- A provider is an NHS trust if the ODS trust extract lists it or its code has 3 characters;
+-- otherwise an independent-sector provider (the comparator groups of the core indicators).
 -- England is the provider ENG in region ENG.
 with codes as (
     select distinct provider_code from {{ ref('stg_proms__records') }}
@@ -18,6 +20,10 @@ with codes as (
     where organisation_type = 'acute_trust'
     union
     select distinct provider_code from {{ ref('int_indicators__observations') }}
+    union
+    select distinct provider_code from {{ ref('stg_njr__compliance') }}
+    union
+    select distinct provider_code from {{ ref('stg_nhfd__hip_fracture_spells') }}
 ),
 
 kh03_latest as (
@@ -60,7 +66,7 @@ select
         as provider_name,
     coalesce(ods_region.region_code, kh03_region.region_code, 'UNKNOWN') as region_code,
     coalesce(ods_region.region_name, kh03_region.region_name, 'Region not known') as region_name,
-    case when length(codes.provider_code) = 3 then 'NHS trust'
+    case when length(codes.provider_code) = 3 or ods.organisation_code is not null then 'NHS trust'
         else 'Independent sector provider' end as provider_type,
     case
         when ods.organisation_name is not null then 'ODS extract'
