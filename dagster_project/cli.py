@@ -1,14 +1,19 @@
-"""The `qa` command line: synthetic data, one-shot runs, the demo and read-only queries."""
+"""The `qa` command line: synthetic data, runs, the demo, dry-run validation, the quarantine
+and read-only queries."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from dagster_project.home import Home, resolve_home
+
+if TYPE_CHECKING:
+    from dagster_project.validation.dry_run import FileDryRun
 
 DEFAULT_YEARS = "2023-24,2024-25"
 
@@ -17,20 +22,28 @@ def _console(quiet: bool) -> Console:
     return Console(stderr=True, quiet=quiet, highlight=False)
 
 
-def _synth(landing: Path, truth: Path, providers: int, years: str, seed: int) -> dict:
+def _synth(
+    landing: Path, truth: Path, providers: int | None, years: str, seed: int, national: bool = False
+) -> dict:
     from dagster_project.synth import write_synthetic_region
 
     return write_synthetic_region(
-        landing, truth, providers=providers, years=[y.strip() for y in years.split(",")], seed=seed
+        landing,
+        truth,
+        providers=providers,
+        years=[y.strip() for y in years.split(",")],
+        seed=seed,
+        national=national,
     )
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     truth = Path(args.truth).resolve() if args.truth else out.parent / f"{out.name}-truth.json"
-    summary = _synth(out, truth, args.providers, args.years, args.seed)
+    summary = _synth(out, truth, args.providers, args.years, args.seed, args.national)
     console = _console(args.quiet)
-    console.print(f"Wrote {len(summary['files'])} landing files to {out}")
+    files = len(summary["files"]) + sum(f["files"] for f in summary.get("feeds", {}).values())
+    console.print(f"Wrote {files} landing files for {summary['providers']} providers to {out}")
     console.print(f"What was planted (never read by the pipeline): {truth}")
     return 0
 
@@ -51,8 +64,18 @@ def _run(home: Home, console: Console) -> int:
             elif step in tasks and kind in ("STEP_SUCCESS", "STEP_FAILURE"):
                 mark = "[green]done[/]" if kind == "STEP_SUCCESS" else "[red]failed[/]"
                 progress.update(tasks[step], description=f"{step} {mark}", total=1, completed=1)
+            elif step in tasks and kind == "STEP_UP_FOR_RETRY":
+                progress.update(
+                    tasks[step],
+                    description=f"{step} [yellow]waiting: a DuckDB file is locked by another "
+                    "process[/]",
+                )
+            elif step in tasks and kind == "STEP_RESTARTED":
+                progress.update(tasks[step], description=f"{step} … (trying again)")
 
         outcome = run_pipeline(home, on_event=on_event)
+    for retried in outcome.retried:
+        console.print(f"[yellow]Retried:[/] {retried}")
     for check in outcome.failed_checks:
         console.print(f"[yellow]Check failed:[/] {check}")
     if not outcome.success:
@@ -71,6 +94,7 @@ def _run(home: Home, console: Console) -> int:
     console.print(f"  Warehouse for observatories: {home.published_db}")
     console.print(f"  Parquet: {home.published / 'parquet'}")
     console.print(f"  Quality Accounts: {home.site / 'index.html'}")
+    console.print(f"  Data dictionary: {home.site / 'docs' / 'index.html'}")
     console.print(f"  Quarantine: {home.quarantine}")
     print(home.site / "index.html")
     return 0
@@ -116,6 +140,148 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """0: nothing would be quarantined; 1: rows would be; 2: the file cannot be read."""
+    from rich.markup import escape
+
+    from dagster_project.validation.dry_run import DryRunError, dry_run
+
+    try:
+        outcomes = dry_run(Path(args.file), args.feed)
+    except DryRunError as exc:
+        _console(False).print(f"[red]Cannot validate[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
+    lines = [line for outcome in outcomes for line in _dry_run_lines(outcome)]
+    lines.append("Nothing was written: this was a dry run.")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 1 if any(o.quarantine_entries for o in outcomes) else 0
+
+
+def _dry_run_lines(outcome: FileDryRun) -> list[str]:
+    """Per rule: how many, why, what would happen, and the first rows to look at."""
+    kind = f"feed {outcome.feed}, file kind {outcome.kind}"
+    if outcome.table is None:
+        return [f"{outcome.source}: {kind}", f"  Not loaded by a run: {outcome.note}"]
+    lines = [
+        f"{outcome.source}: {kind}, table {outcome.table}, suite {outcome.suite}",
+        f"  {outcome.rows_in} rows read, {outcome.rows_valid} would load; "
+        f"{outcome.records_quarantined} records would be quarantined whole "
+        f"({outcome.quarantined_share:.1%}, limit {outcome.max_quarantine_share:.0%}); "
+        f"{outcome.quarantine_entries} quarantine entries in all.",
+    ]
+    if outcome.blocking:
+        lines.append("  Over the limit: the run would stop before the warehouse is built.")
+    if not outcome.rules:
+        lines.append("  Nothing would be quarantined.")
+    for findings in outcome.rules.values():
+        lines.append(
+            f"  Rule {findings.rule}: {findings.count} ({findings.action}). {findings.reason}"
+        )
+        rows = [("file", "line", "column", "value")] + [
+            (
+                e.source_file,
+                str(e.row_number),
+                e.column_name or "",
+                "(blank)" if e.value is None else repr(e.value),
+            )
+            for e in findings.examples
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.rjust(w) if i == 1 else cell.ljust(w) for i, (cell, w) in
+                     enumerate(zip(row, widths, strict=True))]  # fmt: skip
+            lines.append(("    " + "  ".join(cells)).rstrip())
+        if findings.count > len(findings.examples):
+            lines.append(f"    ... and {findings.count - len(findings.examples)} more")
+    return lines
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from dagster_project.ingest.feeds import FEEDS
+    from dagster_project.publish.query import format_result
+    from dagster_project.validation.held import held_summary
+
+    home = resolve_home(args.home)
+    console = _console(False)
+    tables: set[str] | None = None
+    if args.feed:
+        if args.feed not in FEEDS:
+            console.print(f"[red]Unknown feed {args.feed!r}[/]; the feeds are {', '.join(FEEDS)}")
+            return 2
+        tables = set(FEEDS[args.feed].tables)
+    elif args.table:
+        known = sorted({t for feed in FEEDS.values() for t in feed.tables})
+        if args.table not in known:
+            console.print(
+                f"[red]Unknown table {args.table!r}[/]; the tables are {', '.join(known)}"
+            )
+            return 2
+        tables = {args.table}
+    result = held_summary(home, tables)
+    if not result.rows and args.format == "table":
+        which = f" for {args.feed or args.table}" if tables else ""
+        print(f"Nothing is held in quarantine{which} ({home.quarantine}).")
+        return 0
+    text = format_result(result, args.format)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_narrative_template(args: argparse.Namespace) -> int:
+    """Write a pre-filled narrative file for a provider and year into landing/narratives/."""
+    from dagster_project.publish.narrative_template import NarrativeTemplateError, write_template
+
+    home = resolve_home(args.home)
+    console = _console(False)
+    try:
+        path = write_template(home, args.provider, args.year, force=args.force)
+    except NarrativeTemplateError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    console.print(f"Wrote {path}: fill in each section, then run `qa run` again.")
+    print(path)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the home's site/ folder, and nothing else, on this machine until interrupted."""
+    from dagster_project.publish.serve import make_server
+
+    home = resolve_home(args.home)
+    console = _console(False)
+    try:
+        server = make_server(home.site, args.port)
+    except (FileNotFoundError, OSError) as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    host, port = server.server_address[:2]
+    console.print(f"Serving {home.site} at http://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _add_document_commands(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="serve the site folder locally, for browsing")
+    serve.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    serve.set_defaults(func=cmd_serve)
+
+    template = sub.add_parser(
+        "narrative-template",
+        help="write a pre-filled narrative file (landing/narratives/) for a provider and year",
+    )
+    template.add_argument("provider", help="ODS code, e.g. RCF")
+    template.add_argument("year", help="financial year, e.g. 2024-25")
+    template.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
+    template.add_argument("--force", action="store_true", help="replace an existing file")
+    template.set_defaults(func=cmd_narrative_template)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="NHS Quality Accounts pipeline: ingest, validate, publish."
@@ -133,9 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--out", required=True, help="landing folder to write into")
     synth.add_argument("--truth", help="where to write what was planted (default: beside --out)")
-    synth.add_argument("--providers", type=int, default=24)
+    synth.add_argument("--providers", type=int, help="default 24, or 250 with --national")
     synth.add_argument("--years", default=DEFAULT_YEARS, help="e.g. 2023-24,2024-25")
     synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument(
+        "--national",
+        action="store_true",
+        help="national scale: about 250 providers and millions of incidents a year",
+    )
     synth.set_defaults(func=cmd_synth)
 
     run = sub.add_parser(
@@ -163,6 +334,32 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--region", help="only rows of this region_code, e.g. Y60")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.set_defaults(func=cmd_query)
+
+    validate = sub.add_parser(
+        "validate",
+        help="dry-run one landing file through its feed's parser and suite; writes nothing",
+        description="Recognise FILE by trying every feed, parse it and run its Great "
+        "Expectations suite, then print what would be quarantined (per rule: count, reason "
+        "and the first rows). Nothing is written to the home. Exit status: 0 nothing would "
+        "be quarantined, 1 rows would be, 2 the file cannot be read or recognised.",
+    )
+    validate.add_argument("file", help="a .csv, .zip or .xlsx file as the publisher ships it")
+    validate.add_argument("--feed", help="the feed to read it as, when several feeds recognise it")
+    validate.set_defaults(func=cmd_validate)
+
+    quarantine = sub.add_parser("quarantine", help="what the home's quarantine holds, and why")
+    quarantine_sub = quarantine.add_subparsers(dest="quarantine_command", required=True)
+    held = quarantine_sub.add_parser(
+        "list",
+        help="rows held per table, source file and rule, with the reason and action",
+    )
+    held.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
+    which = held.add_mutually_exclusive_group()
+    which.add_argument("--feed", help="only this feed's tables, e.g. proms")
+    which.add_argument("--table", help="only this table, e.g. proms_records")
+    held.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    held.set_defaults(func=cmd_quarantine_list)
+    _add_document_commands(sub)
     return parser
 
 
