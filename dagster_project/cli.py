@@ -48,7 +48,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(home: Home, console: Console) -> int:
+def _run(home: Home, console: Console, job: str = "build_everything") -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from dagster_project.runner import run_pipeline
@@ -73,7 +73,7 @@ def _run(home: Home, console: Console) -> int:
             elif step in tasks and kind == "STEP_RESTARTED":
                 progress.update(tasks[step], description=f"{step} … (trying again)")
 
-        outcome = run_pipeline(home, on_event=on_event)
+        outcome = run_pipeline(home, on_event=on_event, job_name=job)
     for retried in outcome.retried:
         console.print(f"[yellow]Retried:[/] {retried}")
     for check in outcome.failed_checks:
@@ -102,7 +102,7 @@ def _run(home: Home, console: Console) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     home = resolve_home(args.home, args.landing).ensure()
-    return _run(home, _console(args.quiet))
+    return _run(home, _console(args.quiet), args.job)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -314,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
     run.add_argument("--landing", help="landing folder (default <home>/landing)")
+    run.add_argument(
+        "--job",
+        default="build_everything",
+        choices=["build_everything", "build_without_pdfs", "build_warehouse"],
+        help="which job (default every stage; build_without_pdfs skips printing the PDFs)",
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(
@@ -331,7 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     query.add_argument("sql", help="one SELECT over the published tables")
     query.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
-    query.add_argument("--region", help="only rows of this region_code, e.g. Y60")
+    query.add_argument(
+        "--region",
+        help="see every table through this region's rows, e.g. Y60 (so ranks and totals are the "
+        "region's own); the result must include region_code",
+    )
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.set_defaults(func=cmd_query)
 

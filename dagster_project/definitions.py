@@ -1,4 +1,4 @@
-"""Everything Dagster loads: assets by stage, their checks, the job and the resources.
+"""Everything Dagster loads: assets by stage, their checks, the jobs, schedules and resources.
 
 The home folder is read from QA_HOME (default ./qa_home) when the definitions
 load and exported again, so dbt's subprocesses and the UI see the same one.
@@ -7,7 +7,6 @@ load and exported again, so dbt's subprocesses and the UI see the same one.
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.home import export_home, resolve_home
 
@@ -15,8 +14,15 @@ HOME = resolve_home().ensure()
 export_home(HOME)
 
 from dagster_project.ingest.assets import INGEST_ASSETS  # noqa: E402
-from dagster_project.publish.assets import published_warehouse, quality_account_site  # noqa: E402
+from dagster_project.publish.assets import (  # noqa: E402
+    data_dictionary,
+    published_warehouse,
+    quality_account_pdfs,
+    quality_account_site,
+)
 from dagster_project.resources import HomeResource  # noqa: E402
+from dagster_project.retries import LockRetryingDbtCliResource  # noqa: E402
+from dagster_project.schedules import build_schedules  # noqa: E402
 from dagster_project.transform.assets import warehouse_models  # noqa: E402
 from dagster_project.transform.project import DBT_PROJECT, dbt_executable  # noqa: E402
 from dagster_project.validation.assets import VALIDATION_ASSETS  # noqa: E402
@@ -24,7 +30,15 @@ from dagster_project.validation.assets import VALIDATION_ASSETS  # noqa: E402
 build_everything = dg.define_asset_job(
     "build_everything",
     selection=dg.AssetSelection.all(),
-    description="Every stage once: ingest, validation, dbt build, publication and site.",
+    description="Every stage once: ingest, validation, dbt build, publication, data "
+    "dictionary and site.",
+    executor_def=dg.in_process_executor,
+)
+
+build_without_pdfs = dg.define_asset_job(
+    "build_without_pdfs",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(["site", "quality_account_pdfs"]),
+    description="Every stage but the printing of PDFs: the quick way to check figures and pages.",
     executor_def=dg.in_process_executor,
 )
 
@@ -41,13 +55,17 @@ defs = dg.Definitions(
         *VALIDATION_ASSETS,
         warehouse_models,
         published_warehouse,
+        data_dictionary,
         quality_account_site,
+        quality_account_pdfs,
     ],
-    jobs=[build_everything, build_warehouse],
+    jobs=[build_everything, build_without_pdfs, build_warehouse],
+    schedules=build_schedules(build_everything),
     resources={
         "home": HomeResource(
             root=str(HOME.root), landing=str(HOME.landing_dir) if HOME.landing_dir else None
         ),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
+        # A warehouse locked by another process is retried; nothing else is (retries.py).
+        "dbt": LockRetryingDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
     },
 )

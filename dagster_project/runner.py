@@ -25,6 +25,8 @@ _WATCHED = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_SUCCESS,
     DagsterEventType.STEP_FAILURE,
+    DagsterEventType.STEP_UP_FOR_RETRY,
+    DagsterEventType.STEP_RESTARTED,
     DagsterEventType.ASSET_CHECK_EVALUATION,
 }
 
@@ -37,6 +39,8 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Steps that met a transient problem (a locked DuckDB file) and were run again.
+    retried: list[str] = field(default_factory=list)
 
 
 def _describe(event: dg.DagsterEvent) -> str:
@@ -52,6 +56,21 @@ def _describe(event: dg.DagsterEvent) -> str:
     if cause is not None:
         message = cause.message.strip()
     return re.sub(r"^[\w.]+(?:Error|Failure|Exception): ", "", message)
+
+
+def _retry_reason(event: dg.DagsterEvent) -> str:
+    """Why a step is being tried again: DuckDB's lock message, from wherever it sits in the
+    chain of causes (a dbt failure carries it in its description), and the pause."""
+    data = event.event_specific_data
+    error = getattr(data, "error", None)
+    lines: list[str] = []
+    while error is not None:
+        lines.extend(line.strip() for line in error.message.splitlines() if line.strip())
+        error = error.cause
+    reason = next((line for line in lines if "lock" in line.lower()), None)
+    reason = reason or (lines[-1] if lines else event.message or event.event_type_value)
+    wait = getattr(data, "seconds_to_wait", None)
+    return f"{reason} (tried again after {wait:.0f} s)" if wait else reason
 
 
 def _follow(
@@ -124,6 +143,8 @@ def run_pipeline(
         for event in result.all_events:  # type: ignore[attr-defined]
             if event.event_type == DagsterEventType.STEP_FAILURE:
                 outcome.failures.append(f"{event.step_key}: {_describe(event)}")
+            elif event.event_type == DagsterEventType.STEP_UP_FOR_RETRY:
+                outcome.retried.append(f"{event.step_key}: {_retry_reason(event)}")
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 if not evaluation.passed:

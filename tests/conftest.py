@@ -44,7 +44,10 @@ class SyntheticRun:
 
 @pytest.fixture(scope="session")
 def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> SyntheticRun:
-    """The whole pipeline, through Dagster, once per session on a small synthetic region."""
+    """The whole pipeline through Dagster, once per session on a small synthetic region.
+
+    PDFs are printed by their own step, left out here: the PDF tests print their own.
+    """
     from dagster_project.home import resolve_home
     from dagster_project.runner import run_pipeline
     from dagster_project.synth import write_synthetic_region
@@ -53,5 +56,5 @@ def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> SyntheticRun:
     home = resolve_home(root).ensure()
     truth_path = root / "synthetic-truth.json"
     write_synthetic_region(home.landing, truth_path, providers=24, seed=7)
-    outcome = run_pipeline(home)
+    outcome = run_pipeline(home, job_name="build_without_pdfs")
     return SyntheticRun(home, json.loads(truth_path.read_text()), outcome)

@@ -1,10 +1,19 @@
-"""Publish assets: the observatories' DuckDB file and the providers' site."""
+"""Publish assets: the observatories' DuckDB file, their data dictionary and the providers' site.
+
+Each step that opens a DuckDB file retries while another process holds its
+lock (see dagster_project/retries.py); any other failure fails the step at once.
+"""
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
+from dagster_project.publish.data_dictionary import build_data_dictionary
+from dagster_project.publish.narrative import NARRATIVE_FOLDER
+from dagster_project.publish.pdf import print_site
 from dagster_project.publish.quality_account import render_site
 from dagster_project.publish.snapshot import publish
 from dagster_project.resources import HomeResource
+from dagster_project.retries import retry_when_locked
 from dagster_project.transform.assets import published_model_keys
 
 
@@ -16,8 +25,11 @@ from dagster_project.transform.assets import published_model_keys
     "atomically, with the same tables as Parquet under published/parquet/<publication>/.",
     kinds={"duckdb", "parquet"},
 )
-def published_warehouse(home: HomeResource) -> dg.MaterializeResult:
-    publication = publish(home.home())
+def published_warehouse(
+    context: dg.AssetExecutionContext, home: HomeResource
+) -> dg.MaterializeResult:
+    with retry_when_locked(context):
+        publication = publish(home.home())
     return dg.MaterializeResult(
         metadata={
             "publication_id": publication.publication_id,
@@ -32,15 +44,60 @@ def published_warehouse(home: HomeResource) -> dg.MaterializeResult:
     key=["site", "quality_accounts"],
     group_name="publish",
     deps=[published_warehouse],
-    description="site/: a Quality Account page per provider and year, and an index by region.",
+    description="site/: each provider's Quality Account per year (HTML and CSV, with its "
+    "narrative from landing/narratives/), a page per provider and per region, and the index.",
     kinds={"html"},
 )
-def quality_account_site(home: HomeResource) -> dg.MaterializeResult:
+def quality_account_site(
+    context: dg.AssetExecutionContext, home: HomeResource
+) -> dg.MaterializeResult:
     h = home.home()
-    pages = render_site(h.published_db, h.site)
+    with retry_when_locked(context):
+        pages = render_site(
+            h.published_db, h.site, narrative_dir=h.landing / NARRATIVE_FOLDER, pdf=False
+        )
     return dg.MaterializeResult(
         metadata={
             "pages": dg.MetadataValue.int(len(pages)),
             "index": dg.MetadataValue.path(str(h.site / "index.html")),
+        }
+    )
+
+
+@dg.asset(
+    key=["site", "quality_account_pdfs"],
+    group_name="publish",
+    deps=[quality_account_site],
+    description="The paginated PDF of every Quality Account page whose HTML changed, printed "
+    "by WeasyPrint a process per core (the slow part of publishing, so a step of its own).",
+    kinds={"pdf"},
+)
+def quality_account_pdfs(home: HomeResource) -> dg.MaterializeResult:
+    printed, unchanged = print_site(home.home().site)
+    return dg.MaterializeResult(
+        metadata={
+            "printed": dg.MetadataValue.int(len(printed)),
+            "unchanged": dg.MetadataValue.int(unchanged),
+        }
+    )
+
+
+@dg.asset(
+    key=["site", "data_dictionary"],
+    group_name="publish",
+    deps=published_model_keys(),
+    description="site/docs/index.html: dbt's documentation of every model and column, as one "
+    "static page that opens from disk (the observatories' data dictionary).",
+    kinds={"dbt", "html"},
+)
+def data_dictionary(
+    context: dg.AssetExecutionContext, home: HomeResource, dbt: DbtCliResource
+) -> dg.MaterializeResult:
+    with retry_when_locked(context):
+        index = build_data_dictionary(dbt, home.home())
+    return dg.MaterializeResult(
+        metadata={
+            "index": dg.MetadataValue.path(str(index)),
+            "bytes": dg.MetadataValue.int(index.stat().st_size),
         }
     )

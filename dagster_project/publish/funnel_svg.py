@@ -137,6 +137,24 @@ class FunnelPlot:
         usable_sd = sd if sd is not None and sd > 0 else None
         return cls(slug, subject, measure, ordered, centre, usable_sd, decimals)
 
+    # -- labels a subclass for another kind of indicator changes ---------------------------
+
+    @property
+    def x_label(self) -> str:
+        return "Modelled records"
+
+    @property
+    def y_label(self) -> str:
+        return f"Adjusted health gain ({self.measure})"
+
+    @property
+    def has_limits(self) -> bool:
+        return self.sd is not None
+
+    @property
+    def has_998(self) -> bool:
+        return self.has_limits
+
     # -- geometry ------------------------------------------------------------------------
 
     @cached_property
@@ -194,17 +212,19 @@ class FunnelPlot:
         )
         out.append(
             f'<text x="{_c((PLOT_X0 + PLOT_X1) / 2)}" y="{_c(PLOT_Y1 + 40)}" '
-            'text-anchor="middle" font-size="13">Modelled records</text>'
+            'text-anchor="middle" font-size="13">'
+            f"{escape(self.x_label)}</text>"
         )
         mid_y = _c((PLOT_Y0 + PLOT_Y1) / 2)
         out.append(
             f'<text x="16.00" y="{mid_y}" transform="rotate(-90 16.00 {mid_y})" '
-            f'text-anchor="middle" font-size="13">Adjusted health gain ({escape(self.measure)})'
-            "</text>"
+            f'text-anchor="middle" font-size="13">{escape(self.y_label)}</text>'
         )
         out.append("</g>")
-        if self.sd is not None:
+        if self.has_limits:
             for z, colour, dash in ((Z_95, LIMIT_95, "6 4"), (Z_998, DARK, "2 3")):
+                if z == Z_998 and not self.has_998:
+                    continue
                 for side in (-1, 1):
                     out.append(
                         f'<path d="{self._limit_path(z, side)}" fill="none" stroke="{colour}" '
@@ -235,7 +255,7 @@ class FunnelPlot:
             (LEFT + 330, LIMIT_95, "6 4", "95% limits"),
             (LEFT + 450, DARK, "2 3", "99.8% limits"),
         ):
-            if dash and self.sd is None:
+            if dash and not (self.has_998 if dash == "2 3" else self.has_limits):
                 continue
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             items.append(

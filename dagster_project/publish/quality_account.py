@@ -1,434 +1,43 @@
-"""Quality Account pages per provider and year (PROMs section first), and the site index.
+"""Rendering the site: each provider's Quality Account per year (HTML, PDF, CSV), the
+provider and region pages, and the index.
 
-Reads only the published DuckDB file, opened read-only, so observatories can keep
-it open meanwhile. Output is deterministic: every query has an ORDER BY, every
-grouping is sorted explicitly, and no clock, random id or hash order reaches the
-HTML, so the same data gives byte-identical files (cheap diffs, cacheable hosting).
-
-The stylesheet is inlined into every page so one downloaded file renders on its
-own, and links are relative so the site works from disk or any static host.
+Reads only the published DuckDB file (read-only, so observatories can keep it open)
+and the providers' narrative files. Output is deterministic: every query is ordered,
+every grouping sorted, and no clock, random id or hash order reaches the HTML or CSV,
+so the same inputs give byte-identical files. The stylesheet is inlined into every
+page so a downloaded page renders on its own, and links are relative so the site
+works from disk or any static host.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
-import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from dagster_project.publish.funnel_svg import FunnelPlot, FunnelPoint, Highlight, format_number
+from dagster_project.publish import portal
+from dagster_project.publish.document import (
+    DATA_FOLDER,
+    PAGE_NAME,
+    PDF_NAME,
+    SiteData,
+    document_context,
+    load_site_data,
+)
+from dagster_project.publish.files import write_bytes as _write_bytes
+from dagster_project.publish.files import write_text, zip_bytes
+from dagster_project.publish.pdf import PRINTED_FROM
+from dagster_project.publish.proms_section import Provider, PublishedData, load_published
+from dagster_project.publish.tables import DataTable
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-PAGE_NAME = "quality-account.html"
-ENGLAND = "ENG"
-UNKNOWN_REGION = "UNKNOWN"
-MIN_RECORDS = 30
-
-# The published tables and the columns this module relies on (the contract).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "providers": ("provider_code", "provider_name", "region_code", "region_name", "provider_type"),
-    "proms_provider_outcomes": (
-        "financial_year", "provider_code", "procedure", "measure", "modelled_records",
-        "health_gain", "adjusted_health_gain", "standard_deviation", "outlier_status",
-        "england_adjusted_health_gain",
-    ),
-    "proms_participation": (
-        "financial_year", "provider_code", "procedure", "hes_procedures",
-        "pre_op_questionnaires", "participation_rate",
-    ),
-}  # fmt: skip
-
-# Published procedure group -> heading, in page order.
-GROUPS = {
-    "Hip Replacement Primary": "Primary hip replacement",
-    "Hip Replacement Revision": "Revision hip replacement",
-    "Total Hip Replacement": "All hip replacements",
-    "Knee Replacement Primary": "Primary knee replacement",
-    "Knee Replacement Revision": "Revision knee replacement",
-    "Total Knee Replacement": "All knee replacements",
-}
-TOTAL_GROUPS = frozenset({"Total Hip Replacement", "Total Knee Replacement"})
-FUNNEL_MEASURE = {
-    "Hip Replacement Primary": "Oxford Hip Score",
-    "Knee Replacement Primary": "Oxford Knee Score",
-}
-DECIMALS = {"Oxford Hip Score": 1, "Oxford Knee Score": 1, "EQ-5D Index": 3, "EQ VAS": 1}
-PARTICIPATION_ORDER = (
-    "All Procedures", "Hip Replacement", "Primary Hip Replacement", "Revision Hip Replacement",
-    "Knee Replacement", "Primary Knee Replacement", "Revision Knee Replacement",
-)  # fmt: skip
-STATUS_CLASS = {
-    "Positive outlier (99.8%)": "positive",
-    "Positive outlier (95%)": "positive",
-    "Not an outlier": "neutral",
-    "Negative outlier (95%)": "negative",
-    "Negative outlier (99.8%)": "negative",
-    "Insufficient records": "muted",
-    "No procedures": "muted",
-}
-
-# Why a value is missing, shown beside the dash.
-SUPPRESSED = "not published: suppressed for small numbers, or not applicable"
-FEW_RECORDS = f"not published: fewer than {MIN_RECORDS} modelled records"
-TOTAL_NOT_ADJUSTED = "not published for total groups"
-TOTAL_NOT_ASSESSED = "not assessed for total groups"
-NOT_PUBLISHED = "not published"
-NO_PROCEDURES = "no procedures recorded"
-
 _SAFE_CODE = re.compile(r"[A-Za-z0-9]+")
 _SAFE_YEAR = re.compile(r"\d{4}-\d{2}")
 
-Row = dict[str, Any]
 
-
-@dataclass(frozen=True)
-class Provider:
-    code: str
-    name: str
-    region_code: str
-    region_name: str
-    provider_type: str | None
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table value; `text` None means missing, and `reason` says why."""
-
-    text: str | None
-    reason: str = ""
-    css: str = ""
-
-
-def _ranked(order: Sequence[str]) -> Callable[[str], tuple[int, str]]:
-    """Sort key: known labels in their published order, anything new after, A to Z."""
-    rank = {label: i for i, label in enumerate(order)}
-    return lambda label: (rank.get(label, len(rank)), label)
-
-
-_group_key = _ranked(tuple(GROUPS))
-_measure_key = _ranked(("Oxford Hip Score", "Oxford Knee Score", "EQ-5D Index", "EQ VAS"))
-_participation_key = _ranked(PARTICIPATION_ORDER)
-
-
-def _slug(*parts: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", " ".join(parts).lower()).strip("-")
-
-
-def _page_href(code: str, year: str) -> str:
-    return f"{quote(code)}/{quote(year)}/{PAGE_NAME}"
-
-
-class PublishedData:
-    """The published tables, indexed the ways the pages need them."""
-
-    def __init__(self, providers: list[Row], outcomes: list[Row], participation: list[Row]):
-        self.providers: dict[str, Provider] = {}
-        for row in providers:
-            code = row["provider_code"]
-            if code == ENGLAND or row["provider_type"] == "country":
-                continue
-            region = row["region_code"] or UNKNOWN_REGION
-            self.providers[code] = Provider(
-                code=code,
-                name=row["provider_name"] or code,
-                region_code=region,
-                region_name=row["region_name"] or "Region not known",
-                provider_type=row["provider_type"],
-            )
-        self.outcomes: dict[tuple[str, str], list[Row]] = defaultdict(list)
-        self.outcomes_by_measure: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
-        self.england: dict[tuple[str, str, str], Row] = {}
-        for row in outcomes:
-            key = (row["financial_year"], row["procedure"], row["measure"])
-            if row["provider_code"] == ENGLAND:
-                self.england[key] = row
-            else:
-                self.outcomes[(row["provider_code"], row["financial_year"])].append(row)
-                self.outcomes_by_measure[key].append(row)
-        self.participation: dict[tuple[str, str], list[Row]] = defaultdict(list)
-        self.england_participation: dict[tuple[str, str], Row] = {}
-        for row in participation:
-            if row["provider_code"] == ENGLAND:
-                self.england_participation[(row["financial_year"], row["procedure"])] = row
-            else:
-                self.participation[(row["provider_code"], row["financial_year"])].append(row)
-        self._years: dict[str, set[str]] = defaultdict(set)
-        for code, year in (*self.outcomes, *self.participation):
-            self._years[code].add(year)
-        self._funnels: dict[tuple[str, str, str], FunnelPlot | None] = {}
-        self._ranges: dict[tuple[str, str, str], tuple[float, float] | None] = {}
-
-    def years_for(self, code: str) -> list[str]:
-        return sorted(self._years.get(code, ()))
-
-    def england_gain(self, year: str, procedure: str, measure: str) -> float | None:
-        """England's adjusted health gain: the value outlier status was judged against
-        (the providers' comparison column), else England's own row."""
-        key = (year, procedure, measure)
-        for row in self.outcomes_by_measure.get(key, []):
-            if row["england_adjusted_health_gain"] is not None:
-                return row["england_adjusted_health_gain"]
-        return (self.england.get(key) or {}).get("adjusted_health_gain")
-
-    def gain_range(self, year: str, procedure: str, measure: str) -> tuple[float, float] | None:
-        """Lowest and highest adjusted health gain among providers (a core-indicator column)."""
-        key = (year, procedure, measure)
-        if key not in self._ranges:
-            values = [
-                r["adjusted_health_gain"]
-                for r in self.outcomes_by_measure.get(key, [])
-                if r["adjusted_health_gain"] is not None
-            ]
-            self._ranges[key] = (min(values), max(values)) if values else None
-        return self._ranges[key]
-
-    def funnel(self, year: str, procedure: str, measure: str) -> FunnelPlot | None:
-        """One plot per year, group and measure, shared by every provider's page."""
-        key = (year, procedure, measure)
-        if key not in self._funnels:
-            centre = self.england_gain(*key)
-            sd = (self.england.get(key) or {}).get("standard_deviation")
-            points = [
-                FunnelPoint(
-                    r["provider_code"], int(r["modelled_records"]), float(r["adjusted_health_gain"])
-                )
-                for r in self.outcomes_by_measure.get(key, [])
-                if r["modelled_records"] and r["adjusted_health_gain"] is not None
-            ]
-            self._funnels[key] = (
-                None
-                if centre is None or not points
-                else FunnelPlot.build(
-                    slug=_slug(procedure, measure),
-                    subject=f"{GROUPS.get(procedure, procedure).lower()}, {year}",
-                    measure=measure,
-                    points=points,
-                    centre=float(centre),
-                    sd=None if sd is None else float(sd),
-                    decimals=DECIMALS.get(measure, 2),
-                )
-            )
-        return self._funnels[key]
-
-
-def load_published(published_db: Path) -> PublishedData:
-    """Read the three published tables, failing with the file and table named."""
-    path = Path(published_db)
-    if not path.is_file():
-        raise FileNotFoundError(f"published DuckDB file not found: {path}")
-    tables: dict[str, list[Row]] = {}
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        for table, columns in COLUMNS.items():
-            sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL"
-            try:
-                rows = con.execute(sql).fetchall()
-            except duckdb.Error as exc:
-                raise ValueError(f"{path}: cannot read published table {table}: {exc}") from exc
-            tables[table] = [dict(zip(columns, row, strict=True)) for row in rows]
-    finally:
-        con.close()
-    return PublishedData(
-        tables["providers"], tables["proms_provider_outcomes"], tables["proms_participation"]
-    )
-
-
-# -- formatting ---------------------------------------------------------------------------
-
-
-def _count(value: int | None, reason: str) -> Cell:
-    return Cell(None, reason) if value is None else Cell(f"{int(value):,}")
-
-
-def _score(value: float | None, measure: str, reason: str) -> Cell:
-    if value is None:
-        return Cell(None, reason)
-    return Cell(format_number(value, DECIMALS.get(measure, 2)))
-
-
-def _rate(value: float | None, reason: str) -> Cell:
-    return Cell(None, reason) if value is None else Cell(format_number(value * 100, 1) + "%")
-
-
-def _outcome_reason(row: Row) -> str:
-    """Why a provider's figure is missing, in the order the publication applies its rules."""
-    if row["modelled_records"] is None:
-        return SUPPRESSED
-    if row["procedure"] in TOTAL_GROUPS:
-        return TOTAL_NOT_ADJUSTED
-    if row["modelled_records"] < MIN_RECORDS or row["outlier_status"] == "Insufficient records":
-        return FEW_RECORDS
-    return NOT_PUBLISHED
-
-
-def _status(row: Row) -> Cell:
-    status = row["outlier_status"]
-    if status is not None:
-        return Cell(status, css=STATUS_CLASS.get(status, "neutral"))
-    if row["modelled_records"] is None:
-        return Cell(None, SUPPRESSED)
-    if row["procedure"] in TOTAL_GROUPS:
-        return Cell(None, TOTAL_NOT_ASSESSED)
-    return Cell(None, NOT_PUBLISHED)
-
-
-def _highlight_status(row: Row | None) -> str:
-    if row is None:
-        return "no figure published for this provider"
-    return row["outlier_status"] or _outcome_reason(row)
-
-
-# -- page view models -----------------------------------------------------------------------
-
-
-def _measure_row(data: PublishedData, row: Row) -> dict[str, Any]:
-    key = (row["financial_year"], row["procedure"], row["measure"])
-    measure, total = row["measure"], row["procedure"] in TOTAL_GROUPS
-    suppressed = row["modelled_records"] is None
-    comparison_reason = TOTAL_NOT_ADJUSTED if total else NOT_PUBLISHED
-    spread = data.gain_range(*key)
-    if spread is None:
-        spread_cell = Cell(None, comparison_reason)
-    else:
-        low, high = (format_number(v, DECIMALS.get(measure, 2)) for v in spread)
-        spread_cell = Cell(f"{low} to {high}")
-    return {
-        "measure": measure,
-        "records": _count(row["modelled_records"], SUPPRESSED),
-        "health_gain": _score(
-            row["health_gain"], measure, SUPPRESSED if suppressed else NOT_PUBLISHED
-        ),
-        "adjusted": _score(row["adjusted_health_gain"], measure, _outcome_reason(row)),
-        "england": _score(data.england_gain(*key), measure, comparison_reason),
-        "spread": spread_cell,
-        "status": _status(row),
-    }
-
-
-def _groups(data: PublishedData, provider: Provider, year: str) -> list[dict[str, Any]]:
-    by_group: dict[str, list[Row]] = defaultdict(list)
-    for row in data.outcomes.get((provider.code, year), []):
-        by_group[row["procedure"]].append(row)
-    groups = []
-    for procedure in sorted(by_group, key=_group_key):
-        rows = sorted(by_group[procedure], key=lambda r: _measure_key(r["measure"]))
-        funnel_measure = FUNNEL_MEASURE.get(procedure)
-        funnel, funnel_note = None, ""
-        if funnel_measure is not None:
-            plot = data.funnel(year, procedure, funnel_measure)
-            own = next((r for r in rows if r["measure"] == funnel_measure), None)
-            if plot is None:
-                funnel_note = (
-                    "No funnel plot: England's adjusted health gain or providers' adjusted "
-                    f"figures are not published for the {funnel_measure} in {year}."
-                )
-            else:
-                highlight = Highlight(provider.code, provider.name, _highlight_status(own))
-                funnel = {"svg": plot.svg(highlight), "caption": plot.title(highlight)}
-        groups.append(
-            {
-                "procedure": procedure,
-                "heading": GROUPS.get(procedure, procedure),
-                "slug": _slug(procedure),
-                "rows": [_measure_row(data, row) for row in rows],
-                "is_total": procedure in TOTAL_GROUPS,
-                "funnel_measure": funnel_measure,
-                "funnel": funnel,
-                "funnel_note": funnel_note,
-            }
-        )
-    return groups
-
-
-def _participation(data: PublishedData, provider: Provider, year: str) -> list[dict[str, Any]]:
-    rows = sorted(
-        data.participation.get((provider.code, year), []),
-        key=lambda r: _participation_key(r["procedure"]),
-    )
-    out = []
-    for row in rows:
-        hes = row["hes_procedures"]
-        rate_reason = NO_PROCEDURES if hes == 0 else SUPPRESSED if hes is None else NOT_PUBLISHED
-        england = data.england_participation.get((year, row["procedure"])) or {}
-        out.append(
-            {
-                "procedure": row["procedure"],
-                "hes": _count(hes, SUPPRESSED),
-                "questionnaires": _count(row["pre_op_questionnaires"], SUPPRESSED),
-                "rate": _rate(row["participation_rate"], rate_reason),
-                "england_rate": _rate(england.get("participation_rate"), NOT_PUBLISHED),
-                "over_100": (row["participation_rate"] or 0) > 1,
-            }
-        )
-    return out
-
-
-def _page_context(data: PublishedData, provider: Provider, year: str) -> dict[str, Any]:
-    participation = _participation(data, provider, year)
-    return {
-        "root": "../../",
-        "provider": provider,
-        "year": year,
-        "other_years": [
-            {"year": other, "href": f"../{quote(other)}/{PAGE_NAME}"}
-            for other in data.years_for(provider.code)
-            if other != year
-        ],
-        "groups": _groups(data, provider, year),
-        "participation": participation,
-        "any_over_100": any(r["over_100"] for r in participation),
-        "min_records": MIN_RECORDS,
-    }
-
-
-def _index_context(data: PublishedData) -> dict[str, Any]:
-    regions: dict[str, list[Provider]] = defaultdict(list)
-    for provider in data.providers.values():
-        regions[provider.region_code].append(provider)
-    ordered = sorted(
-        regions.items(),
-        key=lambda item: (
-            item[0] == UNKNOWN_REGION,
-            item[1][0].region_name.casefold(),
-            item[0],
-        ),
-    )
-    return {
-        "root": "",
-        "regions": [
-            {
-                "code": code,
-                "name": members[0].region_name,
-                "slug": _slug("region", code),
-                "providers": [
-                    {
-                        "code": p.code,
-                        "name": p.name,
-                        "years": [
-                            {"year": y, "href": _page_href(p.code, y)}
-                            for y in data.years_for(p.code)
-                        ],
-                    }
-                    for p in sorted(members, key=lambda p: (p.name.casefold(), p.name, p.code))
-                ],
-            }
-            for code, members in ordered
-        ],
-    }
-
-
-# -- rendering -------------------------------------------------------------------------------
-
-
-def _environment() -> Environment:
+def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
@@ -439,72 +48,147 @@ def _environment() -> Environment:
     )
 
 
-def _write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so readers never see half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _selected(data: PublishedData, provider_codes: Sequence[str] | None) -> list[Provider]:
+def _selected(data: SiteData, provider_codes: Sequence[str] | None) -> list[Provider]:
+    providers = data.proms.providers
     if provider_codes is None:
-        codes = sorted(data.providers)
+        codes = sorted(providers)
     else:
         if isinstance(provider_codes, str):
             raise TypeError("provider_codes must be a sequence of codes, not one string")
         codes = sorted(set(provider_codes))
-        unknown = [c for c in codes if c not in data.providers]
+        unknown = [c for c in codes if c not in providers]
         if unknown:
             raise ValueError(f"unknown provider codes (England is not a provider): {unknown}")
-    return [data.providers[c] for c in codes]
+    return [providers[c] for c in codes]
+
+
+def _write_tables(folder: Path, tables: Sequence[DataTable]) -> list[Path]:
+    """Each table's CSV in `folder`; CSVs of tables no longer in the document are removed."""
+    written = []
+    for table in tables:
+        path = folder / table.csv_name
+        write_text(path, table.to_csv())
+        written.append(path)
+    if folder.is_dir():
+        for stale in folder.glob("*.csv"):
+            if stale not in written:
+                stale.unlink()
+    return written
+
+
+def render_document(
+    env: Environment, data: SiteData, provider: Provider, year: str, site: Path, pdf: bool
+) -> list[Path]:
+    """One Quality Account: the HTML page, its tables as CSV (and zipped), and the PDF."""
+    if not (_SAFE_CODE.fullmatch(provider.code) and _SAFE_YEAR.fullmatch(year)):
+        raise ValueError(f"unsafe path component: provider {provider.code!r}, year {year!r}")
+    folder = site / provider.code / year
+    context = document_context(data, provider, year)
+    html = env.get_template("quality_account.html").render(context)
+    page, pdf_path = folder / PAGE_NAME, folder / PDF_NAME
+    write_text(page, html)
+    tables = context["tables"]
+    written = [page, *_write_tables(folder / DATA_FOLDER, tables)]
+    bundle = folder / portal.zip_name(provider.code, year)
+    _write_bytes(bundle, zip_bytes((t.csv_name, t.to_csv()) for t in tables))
+    written.append(bundle)
+    if pdf:
+        # Printed from the HTML alone, so an unchanged page keeps its PDF. The pipeline
+        # prints in a step of its own, in parallel (pdf.print_site).
+        from dagster_project.publish.pdf import is_printed, print_page
+
+        if not is_printed(page):
+            print_page(page)
+        written.append(pdf_path)
+    return written
+
+
+def render_portal(
+    env: Environment, data: SiteData, site: Path, selected: Sequence[Provider]
+) -> list[Path]:
+    """The index, the selected providers' pages and every region's comparison page."""
+    written = []
+    chosen = {p.code for p in selected}
+    for code, name, providers in portal.regions(data):
+        context = portal.region_context(data, code, name, providers)
+        folder = site / portal.REGION_FOLDER / code
+        page = folder / "index.html"
+        write_text(page, env.get_template("region.html").render(context))
+        written += [page, *_write_tables(folder / DATA_FOLDER, portal.region_tables(context))]
+        for provider in (p for p in providers if p.code in chosen):
+            page = site / provider.code / "index.html"
+            rendered = env.get_template("provider.html").render(
+                portal.provider_context(data, provider)
+            )
+            write_text(page, rendered)
+            written.append(page)
+    index = site / "index.html"
+    write_text(index, env.get_template("index.html").render(portal.index_context(data)))
+    return [*written, index]
 
 
 def render_site(
-    published_db: Path, site_dir: Path, provider_codes: Sequence[str] | None = None
+    published_db: Path,
+    site_dir: Path,
+    provider_codes: Sequence[str] | None = None,
+    *,
+    narrative_dir: Path | None = None,
+    pdf: bool = True,
 ) -> list[Path]:
-    """Write each selected provider's page per year with data, and the index; return paths.
+    """Write each selected provider's documents per year, and the portal; return the paths.
 
-    The index always lists every provider in the published file (so rendering a
-    subset, e.g. one partition, leaves a complete index); its links assume the
-    other providers' pages were rendered by an earlier or concurrent run.
+    The portal always lists every provider in the published file (so rendering a
+    subset leaves a complete index); its links assume the other providers'
+    documents were rendered by an earlier or concurrent run. A malformed narrative
+    file raises `NarrativeError` before anything is written.
     """
-    data = load_published(Path(published_db))
+    data = load_site_data(Path(published_db), narrative_dir)
     site = Path(site_dir)
-    env = _environment()
-    page = env.get_template("quality_account.html")
-    written = []
-    for provider in _selected(data, provider_codes):
-        years = data.years_for(provider.code)
-        for year in years:
-            if not (_SAFE_CODE.fullmatch(provider.code) and _SAFE_YEAR.fullmatch(year)):
-                raise ValueError(
-                    f"unsafe path component: provider {provider.code!r}, year {year!r}"
-                )
-            path = site / provider.code / year / PAGE_NAME
-            _write(path, page.render(_page_context(data, provider, year)))
-            written.append(path)
-    index = site / "index.html"
-    _write(index, env.get_template("index.html").render(_index_context(data)))
-    written.append(index)
+    env = environment()
+    written: list[Path] = []
+    selected = _selected(data, provider_codes)
+    for provider in selected:
+        for year in data.years_for(provider.code):
+            written += render_document(env, data, provider, year, site, pdf)
+    written += render_portal(env, data, site, selected)
     if provider_codes is None:
-        _remove_withdrawn(site, set(written))
+        _remove_withdrawn(site, data)
     return sorted(written)
 
 
-def _remove_withdrawn(site: Path, kept: set[Path]) -> None:
-    """A page for a provider or year no longer published must not stay at its address."""
+_OWN_FILES = (PAGE_NAME, PDF_NAME, PRINTED_FROM, "*-data.zip")
+
+
+def _remove_withdrawn(site: Path, data: SiteData) -> None:
+    """Documents of a provider or year no longer published must not stay at their address."""
+    current = {(code, year) for code in data.proms.providers for year in data.years_for(code)}
     for page in site.glob(f"*/*/{PAGE_NAME}"):
-        if page not in kept:
-            page.unlink()
-            for folder in (page.parent, page.parent.parent):
-                if not any(folder.iterdir()):
+        code, year = page.parent.parent.name, page.parent.name
+        if code == portal.REGION_FOLDER or (code, year) in current:
+            continue
+        for pattern in _OWN_FILES:
+            for path in page.parent.glob(pattern):
+                path.unlink()
+        for csv in (page.parent / DATA_FOLDER).glob("*.csv"):
+            csv.unlink()
+        for folder in (page.parent / DATA_FOLDER, page.parent, page.parent.parent):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+    for provider_page in site.glob("*/index.html"):
+        folder = provider_page.parent
+        withdrawn = folder.name != portal.REGION_FOLDER and folder.name not in data.proms.providers
+        if withdrawn and not any(p for p in folder.iterdir() if p != provider_page):
+            provider_page.unlink()
+            folder.rmdir()
+    regions = {code for code, _, _ in portal.regions(data)}
+    for region_page in site.glob(f"{portal.REGION_FOLDER}/*/index.html"):
+        if region_page.parent.name not in regions:
+            for csv in (region_page.parent / DATA_FOLDER).glob("*.csv"):
+                csv.unlink()
+            region_page.unlink()
+            for folder in (region_page.parent / DATA_FOLDER, region_page.parent):
+                if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
 
 
-__all__ = ["PublishedData", "load_published", "render_site"]
+__all__ = ["PublishedData", "load_published", "render_document", "render_site"]

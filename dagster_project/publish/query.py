@@ -10,6 +10,14 @@ functions. Only then does it run, and even then on a connection that cannot
 write to the file, cannot open any other file and cannot change its own
 settings, in case the parse-tree check ever misses something.
 
+With a region (`qa query --region Y60`), every table with a `region_code`
+column is seen through a view of that region's rows, so rankings, totals and
+averages are the region's own; the file stays attached read-only under another
+name the checker never lets a query reach, and the views live in memory, so
+nothing is written to the publication. The result must still show
+`region_code`, and is filtered on it too. This is a convenience for regional
+observatories, not access control: the publication is public.
+
 Allowed table functions (`ALLOWED_TABLE_FUNCTIONS`):
 
 * `range`, `generate_series` - number and date sequences (calendars, year lists);
@@ -53,6 +61,9 @@ BLOCKED_SCALAR_FUNCTIONS = frozenset(
 # The publication is attached under this name, so `quality.main.providers` works
 # as it does when the file is opened directly.
 CATALOG = "quality"
+# For a regional query the file sits under this name instead, behind views in CATALOG;
+# the checker refuses any catalog but CATALOG, so a query cannot go round the views.
+_SOURCE_CATALOG = "publication_file"
 
 FORMATS = ("table", "csv", "json")
 
@@ -116,7 +127,7 @@ def run_query(db_path: Path, sql: str, region: str | None = None) -> QueryResult
         raise FileNotFoundError(
             f"no publication at {db_path}: run the pipeline's publish step first"
         )
-    con = _open_publication(db_path)
+    con = _open_publication(db_path, region)
     try:
         tables = _publication_tables(con)
         query = _checked_select(con, sql, tables)
@@ -153,7 +164,7 @@ def _guarded(step: Callable[[], T]) -> T:
         ) from error
 
 
-def _open_publication(db_path: Path) -> duckdb.DuckDBPyConnection:
+def _open_publication(db_path: Path, region: str | None = None) -> duckdb.DuckDBPyConnection:
     """A connection that can read the publication and nothing else, with settings locked.
 
     The file is attached READ_ONLY to a private in-memory database rather than
@@ -174,7 +185,12 @@ def _open_publication(db_path: Path) -> duckdb.DuckDBPyConnection:
         },
     )
     try:
-        con.execute(f"attach ? as {CATALOG} (read_only)", [str(db_path)])
+        if region is None:
+            con.execute(f"attach ? as {CATALOG} (read_only)", [str(db_path)])
+        else:
+            con.execute(f"attach ? as {_SOURCE_CATALOG} (read_only)", [str(db_path)])
+            con.execute(f"attach ':memory:' as {CATALOG}")
+            _create_region_views(con, region)
         con.execute(f"use {CATALOG}")
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
@@ -184,10 +200,30 @@ def _open_publication(db_path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _create_region_views(con: duckdb.DuckDBPyConnection, region: str) -> None:
+    """One in-memory view per published table: the region's rows where it has region_code."""
+    tables = con.execute(
+        "select table_name, bool_or(lower(column_name) = 'region_code') from duckdb_columns() "
+        "where database_name = ? and schema_name = 'main' group by table_name",
+        [_SOURCE_CATALOG],
+    ).fetchall()
+    literal = "'" + region.replace("'", "''") + "'"  # views take no parameters
+    for table, regional in tables:
+        name = '"' + table.replace('"', '""') + '"'
+        where = f" where region_code = {literal}" if regional else ""
+        con.execute(
+            f"create view {CATALOG}.main.{name} as "
+            f"select * from {_SOURCE_CATALOG}.main.{name}{where}"
+        )
+
+
 def _publication_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The names a query may read: the file's tables, or the region's views of them."""
     rows = con.execute(
-        "select table_name from duckdb_tables() where database_name = ? and schema_name = 'main'",
-        [CATALOG],
+        "select table_name from duckdb_tables() where database_name = $db and schema_name = 'main' "
+        "union select view_name from duckdb_views() "
+        "where database_name = $db and schema_name = 'main' and not internal",
+        {"db": CATALOG},
     ).fetchall()
     return frozenset(r[0].lower() for r in rows)
 

@@ -5,14 +5,31 @@ separate file, built under a temporary name beside the live one and renamed
 into place: a reader holding the old file keeps reading it, a new reader gets
 the new one whole, and nothing waits on a lock. The same tables go to Parquet
 in a folder per publication, with a pointer file switched the same way.
+
+A run killed at any moment leaves the previous publication as it was: the new
+file and Parquet folder carry temporary names until they are complete, and the
+next publish clears what a killed one left behind. Publishers take turns (a
+lock file beside the publication), so that clearing never touches a publish in
+progress. Readers never take that lock.
+
+Crash tests need to stop a run at an exact moment of publishing, too brief to
+catch by watching the folder: set QA_FAULT_PAUSE_PUBLISH to `writing` (the new
+file is half-written) or `renaming` (everything is written, nothing renamed)
+and the publish step says so on stderr and waits there to be killed. Nothing
+else reads that variable; unset, it does nothing.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +40,7 @@ from dagster_project import __version__
 from dagster_project.home import Home
 
 PUBLISHED_SCHEMA = "published"
+FAULT_PAUSE_ENV = "QA_FAULT_PAUSE_PUBLISH"  # crash tests only: see the module docstring
 
 
 @dataclass(frozen=True)
@@ -60,14 +78,46 @@ def publish(home: Home, now: datetime | None = None) -> Publication:
     """Copy the published schema into a new file and swap it in atomically."""
     if not home.warehouse_db.exists():
         raise FileNotFoundError(f"no warehouse at {home.warehouse_db}: run the transform first")
-    now = now or datetime.now(UTC)
-    inputs = _input_files(home)
-    fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
-    publication_id = f"{now:%Y%m%dT%H%M%S%fZ}-{fingerprint}"
-    home.published.mkdir(parents=True, exist_ok=True)
-    tmp = home.published / f".quality.duckdb.{publication_id}.tmp"
-    parquet_dir = home.published / "parquet" / publication_id
-    parquet_dir.mkdir(parents=True, exist_ok=True)
+    parquet_root = home.published / "parquet"
+    parquet_root.mkdir(parents=True, exist_ok=True)
+    with _publishing_alone(home.published):
+        _remove_leftovers(home)
+        now = now or datetime.now(UTC)
+        inputs = _input_files(home)
+        fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+        publication_id = f"{now:%Y%m%dT%H%M%S%fZ}-{fingerprint}"
+        tmp = home.published / f".quality.duckdb.{publication_id}.tmp"
+        parquet_tmp = parquet_root / f".{publication_id}.tmp"
+        parquet_dir = parquet_root / publication_id
+        try:
+            counts = _write(home, tmp, parquet_tmp, publication_id, now, inputs)
+            _pause_if_asked("renaming", tmp)
+            parquet_tmp.rename(parquet_dir)
+            os.replace(tmp, home.published_db)
+            _sync_folder(home.published)
+        except BaseException:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            shutil.rmtree(parquet_tmp, ignore_errors=True)
+            raise
+        pointer = parquet_root / "CURRENT"
+        pointer_tmp = pointer.with_suffix(".tmp")
+        pointer_tmp.write_text(publication_id + "\n")
+        os.replace(pointer_tmp, pointer)
+        _sync_folder(parquet_root)
+    return Publication(publication_id, home.published_db, parquet_dir, counts)
+
+
+def _write(
+    home: Home,
+    tmp: Path,
+    parquet_dir: Path,
+    publication_id: str,
+    now: datetime,
+    inputs: list[dict[str, str]],
+) -> dict[str, int]:
+    """The whole publication under temporary names: the DuckDB file and its Parquet folder."""
+    parquet_dir.mkdir(parents=True)
     counts: dict[str, int] = {}
     con = duckdb.connect(str(tmp))
     try:
@@ -78,6 +128,8 @@ def publish(home: Home, now: datetime | None = None) -> Publication:
                 "order by all"
             )
             counts[table] = con.execute(f'select count(*) from main."{table}"').fetchone()[0]
+            if len(counts) == 1:
+                _pause_if_asked("writing", tmp)
         con.execute("detach wh")
         con.execute(
             """
@@ -98,15 +150,41 @@ def publish(home: Home, now: datetime | None = None) -> Publication:
                 f"copy main.\"{table}\" to '{parquet_dir / (table + '.parquet')}' (format parquet)"
             )
         con.execute("checkpoint")
-    except BaseException:
+    finally:
         con.close()
-        tmp.unlink(missing_ok=True)
-        shutil.rmtree(parquet_dir, ignore_errors=True)
-        raise
-    con.close()
-    os.replace(tmp, home.published_db)
-    pointer = home.published / "parquet" / "CURRENT"
-    pointer_tmp = pointer.with_suffix(".tmp")
-    pointer_tmp.write_text(publication_id + "\n")
-    os.replace(pointer_tmp, pointer)
-    return Publication(publication_id, home.published_db, parquet_dir, counts)
+    return counts
+
+
+@contextmanager
+def _publishing_alone(folder: Path) -> Iterator[None]:
+    """Hold the publishers' lock: released by the kernel even if the process is killed."""
+    with (folder / ".publish.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _remove_leftovers(home: Home) -> None:
+    """What a killed publish left under temporary names; never a complete publication."""
+    for leftover in home.published.glob(".quality.duckdb.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+    for leftover in (home.published / "parquet").glob(".*.tmp"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable, so a power cut cannot bring the old name back."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pause_if_asked(point: str, tmp: Path) -> None:
+    """Stop at `point` until killed, when QA_FAULT_PAUSE_PUBLISH names it (crash tests only)."""
+    if os.environ.get(FAULT_PAUSE_ENV) != point:
+        return
+    stream = sys.__stderr__ or sys.stderr
+    stream.write(f"{FAULT_PAUSE_ENV}: paused {point} {tmp.name}\n")
+    stream.flush()
+    time.sleep(600)

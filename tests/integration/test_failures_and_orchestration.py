@@ -27,9 +27,9 @@ def published_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     root = tmp_path_factory.mktemp("failures_home")
     home = resolve_home(root).ensure()
     write_synthetic_region(
-        home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=3
+        home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=3, feeds=[]
     )
-    outcome = run_pipeline(home)
+    outcome = run_pipeline(home, job_name="build_without_pdfs")
     assert outcome.success, outcome.failures
     return home
 
@@ -52,7 +52,7 @@ def bad_file(published_home: Home):
 
 def _assert_fails_naming(home: Home, name: str, words: str) -> None:
     before = _digest(home.published_db)
-    outcome = run_pipeline(home)
+    outcome = run_pipeline(home, job_name="build_without_pdfs")
     assert not outcome.success
     message = " ".join(outcome.failures)
     assert name in message, message
@@ -88,7 +88,7 @@ def test_too_many_bad_records_block_everything_downstream(published_home, bad_fi
     frame.loc[broken, "Provider Code"] = "not a code"
     path = bad_file("Hip Replacement Provider 2324.csv", frame.to_csv(index=False).encode())
     before = _digest(published_home.published_db)
-    outcome = run_pipeline(published_home)
+    outcome = run_pipeline(published_home, job_name="build_without_pdfs")
     assert not outcome.success
     assert any("quarantine_share_within_limit" in c for c in outcome.failed_checks), outcome
     assert any(path.name in c and "records quarantined" in c for c in outcome.failed_checks)
@@ -105,7 +105,7 @@ def test_too_many_bad_records_block_everything_downstream(published_home, bad_fi
 
 
 def test_publication_recovers_once_the_bad_file_is_gone(published_home):
-    outcome = run_pipeline(published_home)
+    outcome = run_pipeline(published_home, job_name="build_without_pdfs")
     assert outcome.success, outcome.failures
 
 
@@ -139,6 +139,6 @@ def test_dagster_records_the_runs_for_the_ui(published_home):
 def test_landing_folder_is_left_as_delivered(published_home):
     landing = published_home.landing
     before = {p: _digest(p) for p in landing.rglob("*") if p.is_file()}
-    outcome = run_pipeline(published_home)
+    outcome = run_pipeline(published_home, job_name="build_without_pdfs")
     assert outcome.success, outcome.failures
     assert before and {p: _digest(p) for p in landing.rglob("*") if p.is_file()} == before

@@ -244,7 +244,7 @@ def planted(tmp_path_factory) -> Planted:
 
     root = tmp_path_factory.mktemp("planted")
     write_synthetic_region(
-        root / "synth", root / "truth.json", providers=12, years=("2023-24",), seed=11
+        root / "synth", root / "truth.json", providers=12, years=("2023-24",), seed=11, feeds=[]
     )
     lines = (root / "synth" / "proms" / FILE_NAME).read_text().splitlines()
     header = lines[0].split(",")

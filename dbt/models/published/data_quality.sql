@@ -11,6 +11,14 @@
     ('shmi', 'shmi', 'provider_code'),
     ('hcai', 'hcai_counts', 'organisation_code'),
     ('kh03', 'kh03_beds', 'organisation_code'),
+    ('fft', 'fft_responses', 'organisation_code'),
+    ('inpatient_survey', 'inpatient_survey', 'organisation_code'),
+    ('staff_survey', 'staff_survey', 'organisation_code'),
+    ('incidents', 'incidents', 'organisation_code'),
+    ('vte', 'vte_assessments', 'organisation_code'),
+    ('readmissions', 'readmissions', 'organisation_code'),
+    ('njr', 'njr_compliance', 'organisation_code'),
+    ('hip_fracture', 'hip_fracture_spells', 'organisation_code'),
 ] %}
 
 with valid as (
@@ -40,7 +48,7 @@ entries as (
         rule,
         reason,
         action = 'record quarantined' as whole_record
-    from {{ source('quarantine', table) }}
+    from {{ quarantine_parquet(table) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

@@ -1,0 +1,55 @@
+"""The observatories' data dictionary: dbt's documentation site as one file in `site/docs/`.
+
+Observatories ask what a column means and where a figure comes from. dbt
+already knows (descriptions from the models' YAML, lineage, compiled SQL, and
+the column types it reads back from the warehouse), and `dbt docs generate
+--static` puts all of that into a single HTML file with no server and no
+external requests, so it opens from disk like the rest of the site. It is
+generated into a scratch folder (not dbt's own target folder, which holds the
+manifest Dagster loads) and copied in, under both `static_index.html` (dbt's
+name) and `index.html` (what a browser opens for the folder). The page is meant
+to be shared, so this machine's folders in it (the home folder in the sources'
+locations, the dbt project's) are written as `$QA_HOME` and `dbt`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource
+
+from dagster_project.home import Home
+from dagster_project.transform.project import DBT_DIR, ensure_manifest
+
+DOCS_FOLDER = "docs"
+STATIC_NAME = "static_index.html"
+
+
+def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
+    """Generate dbt's static documentation into `site/docs/`; return its index.html."""
+    target = home.site / DOCS_FOLDER
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="qa-dbt-docs-") as scratch:
+        scratch_path = Path(scratch)
+        dbt.cli(
+            ["docs", "generate", "--static"],
+            manifest=ensure_manifest(),
+            target_path=scratch_path,
+        ).wait()
+        generated = scratch_path / STATIC_NAME
+        if not generated.is_file():
+            raise FileNotFoundError(f"dbt docs generate --static wrote no {STATIC_NAME}")
+        page = generated.read_text(encoding="utf-8")
+    for folder, shown in ((home.root, "$QA_HOME"), (DBT_DIR, "dbt")):
+        page = page.replace(str(Path(folder).resolve()), shown)
+    for name in (STATIC_NAME, "index.html"):
+        _write_atomically(page, target / name)
+    return target / "index.html"
+
+
+def _write_atomically(page: str, destination: Path) -> None:
+    """A reader of the site sees the old page or the new one, never half of one."""
+    tmp = destination.with_name(f".{destination.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(destination)

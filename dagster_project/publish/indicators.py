@@ -1,0 +1,356 @@
+"""Part 3's indicator sections: core indicator tables in the statutory format, funnel
+plots, trends, the other indicators by domain, and priorities the data suggests.
+
+Only indicators with a value for the provider in the year appear (the regulations
+ask for those relevant to its services). Which indicators exist, their domain,
+unit and direction come from `indicator_catalogue`, never from code here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from dagster_project.publish.funnel_svg import FunnelPoint, Highlight
+from dagster_project.publish.indicator_funnel import IndicatorFunnel, LimitPoint
+from dagster_project.publish.published_tables import Row
+from dagster_project.publish.tables import Cell, Column, DataTable, number, slug, text
+from dagster_project.publish.trend_svg import TrendChart, TrendPoint
+
+ENGLAND = "ENG"
+DOMAINS = {
+    "safety": "Patient safety",
+    "experience": "Patient experience",
+    "outcomes": "Clinical effectiveness and outcomes",
+}
+DECIMALS = {"ratio": 3, "count": 0}
+NOUN = {
+    "per cent": "percentage",
+    "ratio": "ratio",
+    "score": "score",
+    "points": "score",
+    "count": "number",
+}
+WORSE = {True: "lower than expected", False: "higher than expected"}
+MIN_FOR_QUARTILE = 4
+
+
+def decimals(unit: str) -> int:
+    return DECIMALS.get(unit, 1)
+
+
+def noun(unit: str) -> str:
+    return NOUN.get(unit, "rate")
+
+
+def show(value: float | None, unit: str, reason: str = "not available") -> Cell:
+    """A value in its unit: 71.0% for per cent, 12.3 for a rate per 100,000 bed days."""
+    cell = number(value, decimals(unit), reason)
+    if unit == "per cent" and cell.text is not None:
+        return Cell(cell.text + "%", value=cell.value)
+    return cell
+
+
+@dataclass
+class IndicatorBlock:
+    code: str
+    name: str
+    unit: str
+    anchor: str
+    core: bool
+    table: DataTable | None
+    noun: str
+    comparison: str | None
+    funnel: dict[str, Any] | None = None
+    funnel_note: str = ""
+    trend: Markup | None = None
+    trend_note: str = ""
+
+
+@dataclass
+class DomainSection:
+    key: str
+    heading: str
+    anchor: str
+    core: list[IndicatorBlock] = field(default_factory=list)
+    others: DataTable | None = None
+
+
+class Indicators:
+    """The three indicator tables, indexed for the pages; any may be None (not published)."""
+
+    def __init__(
+        self, catalogue: list[Row] | None, values: list[Row] | None, core: list[Row] | None
+    ) -> None:
+        self.available = catalogue is not None and (values is not None or core is not None)
+        self.catalogue = {r["indicator_code"]: r for r in catalogue or []}
+        self.values: dict[tuple[str, str, str], Row] = {}
+        self.by_indicator_year: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for row in values or []:
+            key = (row["provider_code"], row["financial_year"], row["indicator_code"])
+            self.values[key] = row
+            if row["provider_code"] != ENGLAND and row["value"] is not None:
+                self.by_indicator_year[(row["indicator_code"], row["financial_year"])].append(row)
+        self.core: dict[tuple[str, str, str], Row] = {
+            (r["provider_code"], r["financial_year"], r["indicator_code"]): r for r in core or []
+        }
+        self.missing = [
+            name
+            for name, rows in (
+                ("indicator_catalogue", catalogue),
+                ("indicator_values", values),
+                ("core_indicators", core),
+            )
+            if rows is None
+        ]
+
+    def years_for(self, provider: str) -> set[str]:
+        keys = [*self.values, *self.core]
+        return {year for code, year, _ in keys if code == provider}
+
+    def shown(self, provider: str, year: str) -> list[Row]:
+        """Catalogue rows with a value for this provider and year, in domain then name order."""
+        codes = {
+            code
+            for (p, y, code), row in (*self.values.items(), *self.core.items())
+            if p == provider and y == year and row["value"] is not None
+        }
+        order = list(DOMAINS)
+        rows = [self.catalogue[c] for c in codes if c in self.catalogue]
+        return sorted(
+            rows,
+            key=lambda r: (
+                order.index(r["domain"]) if r["domain"] in order else len(order),
+                not r["core_indicator"],
+                r["indicator_name"].casefold(),
+                r["indicator_code"],
+            ),
+        )
+
+    def comparison(self, provider: str, year: str, code: str) -> str | None:
+        row = self.values.get((provider, year, code))
+        return None if row is None else row["comparison"]
+
+    def bottom_quartile(self, provider: str, year: str, code: str) -> bool:
+        rows = self.by_indicator_year.get((code, year), [])
+        entry = self.catalogue.get(code)
+        own = self.values.get((provider, year, code))
+        if entry is None or own is None or own["value"] is None or len(rows) < MIN_FOR_QUARTILE:
+            return False
+        sign = 1 if entry["higher_is_better"] else -1
+        worse = sum(1 for r in rows if sign * r["value"] < sign * own["value"])
+        return worse < math.ceil(len(rows) / 4) and worse < len(rows) - 1
+
+    def suggestions(self, provider: str, year: str, provider_name: str) -> list[str]:
+        """Indicators where the provider is worse than expected or in the bottom quartile."""
+        out = []
+        for entry in self.shown(provider, year):
+            code, name = entry["indicator_code"], entry["indicator_name"]
+            comparison = self.comparison(provider, year, code)
+            if comparison == WORSE[bool(entry["higher_is_better"])]:
+                out.append(f"{name}: {comparison} against England")
+            elif self.bottom_quartile(provider, year, code):
+                out.append(f"{name}: in the lowest-performing quarter of providers in {year}")
+        return out
+
+
+def _core_table(
+    ind: Indicators, entry: Row, provider_code: str, provider_name: str, year: str
+) -> DataTable:
+    code, unit = entry["indicator_code"], entry["unit"]
+    this = ind.core.get((provider_code, year, code))
+    value_row = ind.values.get((provider_code, year, code))
+    previous_year = _previous(year)
+    last = ind.core.get((provider_code, previous_year, code))
+    last_values = ind.values.get((provider_code, previous_year, code))
+
+    def row(label: str, core: Row | None, values: Row | None, fallback: float | None) -> tuple:
+        value = (core or {}).get("value")
+        if value is None:
+            value = (values or {}).get("value", fallback)
+        national = (core or {}).get("national_value")
+        if national is None:
+            national = (values or {}).get("national_value")
+        return (
+            Cell(label),
+            text((core or {}).get("period_label")),
+            show(value, unit),
+            show(national, unit),
+            show((core or {}).get("highest_value"), unit),
+            show((core or {}).get("lowest_value"), unit),
+        )
+
+    group = (this or {}).get("comparator_group") or "comparable providers"
+    return DataTable(
+        name=f"core-{slug(code)}",
+        caption=(
+            f"{entry['indicator_name']} ({unit}): {provider_name} beside the national average "
+            f"and the highest and lowest values among {group}"
+        ),
+        columns=(
+            Column("Reporting period"),
+            Column("Data period"),
+            Column(provider_name, numeric=True),
+            Column("National average", numeric=True),
+            Column("Highest", numeric=True),
+            Column("Lowest", numeric=True),
+        ),
+        rows=(
+            row(f"This year ({year})", this, value_row, None),
+            row(
+                f"Last year ({previous_year})",
+                last,
+                last_values,
+                (this or {}).get("previous_value"),
+            ),
+        ),
+    )
+
+
+def _previous(year: str) -> str:
+    start = int(year[:4]) - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _funnel(
+    ind: Indicators, entry: Row, provider_code: str, provider_name: str, year: str
+) -> tuple[dict[str, Any] | None, str]:
+    code, unit = entry["indicator_code"], entry["unit"]
+    rows = [r for r in ind.by_indicator_year.get((code, year), []) if r["denominator"]]
+    national = next((r["national_value"] for r in rows if r["national_value"] is not None), None)
+    if not rows or national is None:
+        return None, (
+            f"No funnel plot: denominators or the national value are not published for "
+            f"{entry['indicator_name']} in {year}."
+        )
+    limits = [
+        LimitPoint(
+            r["provider_code"], round(r["denominator"]), r["lower_95"], r["upper_95"],
+            r["lower_998"], r["upper_998"],
+        )
+        for r in rows
+        if r["lower_95"] is not None and r["upper_95"] is not None
+    ]  # fmt: skip
+    plot = IndicatorFunnel.for_indicator(
+        slug=slug(code, year),
+        subject=year,
+        name=entry["indicator_name"],
+        unit=unit,
+        points=[FunnelPoint(r["provider_code"], round(r["denominator"]), r["value"]) for r in rows],
+        limits=limits,
+        centre=national,
+        decimals=decimals(unit),
+    )
+    comparison = ind.comparison(provider_code, year, code) or "no comparison published"
+    highlight = Highlight(provider_code, provider_name, comparison)
+    return {"svg": plot.svg(highlight), "caption": plot.title(highlight)}, ""
+
+
+def _trend(
+    ind: Indicators, entry: Row, provider_code: str, provider_name: str, year: str
+) -> tuple[Markup | None, str]:
+    code = entry["indicator_code"]
+    years = sorted(
+        y for (p, y, c), r in ind.values.items()
+        if p == provider_code and c == code and y <= year and r["value"] is not None
+    )  # fmt: skip
+    if len(years) < 2:
+        return None, f"No trend: {entry['indicator_name']} is published for one year only."
+    points = tuple(
+        TrendPoint(
+            y, ind.values[(provider_code, y, code)]["value"],
+            ind.values[(provider_code, y, code)]["national_value"],
+        )
+        for y in years
+    )  # fmt: skip
+    chart = TrendChart(
+        slug=slug(code),
+        name=f"{entry['indicator_name']} ({entry['unit']})",
+        provider_name=provider_name,
+        points=points,
+        decimals=decimals(entry["unit"]),
+    )
+    return chart.svg(), ""
+
+
+def _others_table(
+    ind: Indicators, entries: list[Row], provider_code: str, year: str, domain: str
+) -> DataTable | None:
+    if not entries:
+        return None
+    rows = []
+    for entry in entries:
+        values = ind.values.get((provider_code, year, entry["indicator_code"])) or {}
+        unit = entry["unit"]
+        rows.append(
+            (
+                Cell(entry["indicator_name"]),
+                Cell(unit),
+                show(values.get("value"), unit),
+                show(values.get("national_value"), unit),
+                text(values.get("comparison"), "no comparison published"),
+            )
+        )
+    return DataTable(
+        name=f"other-indicators-{domain}",
+        caption=f"Other {DOMAINS[domain].lower()} indicators, {year}",
+        columns=(
+            Column("Indicator"),
+            Column("Unit"),
+            Column("Value", numeric=True),
+            Column("England", numeric=True),
+            Column("Comparison with England"),
+        ),
+        rows=tuple(rows),
+    )
+
+
+def domain_sections(
+    ind: Indicators, provider_code: str, provider_name: str, year: str
+) -> list[DomainSection]:
+    shown = ind.shown(provider_code, year)
+    sections = []
+    for key, heading in DOMAINS.items():
+        section = DomainSection(key, heading, slug("domain", key))
+        others = []
+        for entry in (r for r in shown if r["domain"] == key):
+            if not entry["core_indicator"]:
+                others.append(entry)
+                continue
+            code = entry["indicator_code"]
+            funnel, funnel_note = _funnel(ind, entry, provider_code, provider_name, year)
+            trend, trend_note = _trend(ind, entry, provider_code, provider_name, year)
+            section.core.append(
+                IndicatorBlock(
+                    code=code,
+                    name=entry["indicator_name"],
+                    unit=entry["unit"],
+                    anchor=slug("indicator", code),
+                    core=True,
+                    table=_core_table(ind, entry, provider_code, provider_name, year),
+                    noun=noun(entry["unit"]),
+                    comparison=ind.comparison(provider_code, year, code),
+                    funnel=funnel,
+                    funnel_note=funnel_note,
+                    trend=trend,
+                    trend_note=trend_note,
+                )
+            )
+        section.others = _others_table(ind, others, provider_code, year, key)
+        sections.append(section)
+    return sections
+
+
+def methods(ind: Indicators, provider_code: str, year: str) -> list[tuple[str, str, str]]:
+    """(indicator, source, method) for every indicator the document shows."""
+    return [
+        (r["indicator_name"], r["source"] or "not recorded", r["method"] or "not recorded")
+        for r in ind.shown(provider_code, year)
+    ]
+
+
+__all__ = ["DOMAINS", "DomainSection", "IndicatorBlock", "Indicators", "domain_sections"]

@@ -1,0 +1,136 @@
+"""The PDF of a Quality Account, read back as a reader's PDF viewer would: it opens, its text
+can be extracted, it names the provider and its core indicator values, it has bookmarks, and
+its table of contents gives the pages where the headings really fall."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from dagster_project.publish.quality_account import render_site
+
+pypdf = pytest.importorskip("pypdf")
+
+
+def _fixtures():
+    """The published tables and narrative files the unit tests of the document build."""
+    path = Path(__file__).parents[1] / "unit" / "test_document.py"
+    spec = importlib.util.spec_from_file_location("document_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory) -> dict[str, Path]:
+    fixtures = _fixtures()
+    root = tmp_path_factory.mktemp("pdf")
+    db = fixtures.build_document_db(root / "quality.duckdb")
+    narratives = fixtures.write_narratives(root / "narratives")
+    render_site(db, root / "site", ["RAA", "RBB"], narrative_dir=narratives)
+    return {
+        code: root / "site" / code / "2017-18" / "quality-account.pdf" for code in ("RAA", "RBB")
+    }
+
+
+def _pages(path: Path) -> list[str]:
+    reader = pypdf.PdfReader(str(path))
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def test_pdf_opens_with_provider_name_and_core_indicator_values(pdfs):
+    text = " ".join(_pages(pdfs["RBB"]))
+    assert "Quality Account 2017-18: Beta Hospital NHS Trust" in text
+    for value in ("1.162", "25.7", "61.0", "13.6"):  # SHMI, C. diff, personal needs, national
+        assert value in text, value
+    assert "Surgery within 36 hours: 71.2% of 212 spells; 61 spells waited longer" in text
+    assert "Draft: awaiting text from the provider." in text
+    final = " ".join(_pages(pdfs["RAA"]))
+    assert "We are proud of our staff." in final and "Draft: awaiting" not in final
+
+
+def test_pdf_has_the_data_quality_by_feed_and_every_checksum_whole(pdfs):
+    text = " ".join(_pages(pdfs["RAA"]))
+    assert "Rows received and quarantined for Alpha Hospitals NHS Trust in 2017-18, by feed" in text
+    assert "Raw table: proms_records (1 file)" in text and "Raw table: shmi (1 file)" in text
+    assert "a" * 64 in text and "b" * 64 in text  # small monospace: one line each
+
+
+def _outline(reader, items, depth=0, out=None):
+    out = [] if out is None else out
+    for item in items:
+        if isinstance(item, list):
+            _outline(reader, item, depth + 1, out)
+        else:
+            out.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    return out
+
+
+def test_bookmarks_follow_the_headings(pdfs):
+    reader = pypdf.PdfReader(str(pdfs["RAA"]))
+    outline = _outline(reader, reader.outline)
+    titles = [title for _, title, _ in outline]
+    assert titles[0] == "Quality Account 2017-18: Alpha Hospitals NHS Trust"
+    for part in (
+        "Part 1: Statement on quality from the chief executive",
+        "Part 3: Review of quality performance",
+        "Summary Hospital-level Mortality Indicator",
+        "Annex",
+    ):
+        assert part in titles, part
+    pages = _pages(pdfs["RAA"])
+    for _, title, page in outline:
+        assert title[:40] in pages[page - 1], (title, page)
+
+
+def test_table_of_contents_page_numbers_are_where_headings_fall(pdfs):
+    for path in pdfs.values():
+        pages = _pages(path)
+        reader = pypdf.PdfReader(str(path))
+        bookmarks = {title[:40]: page for _, title, page in _outline(reader, reader.outline)}
+        toc_page = next(i for i, text in enumerate(pages) if text.startswith("Contents"))
+        toc = pages[toc_page].removeprefix("Contents")
+        entries = re.findall(r"([A-Z][^.]*?) \.{3,} ?(\d+)", toc)
+        assert len(entries) >= 15, entries
+        for title, number in entries:
+            page = int(number)
+            assert page > toc_page + 1
+            heading = title.strip()[:40]
+            assert heading in pages[page - 1], (heading, page)
+            assert bookmarks[heading] == page, heading  # where the heading itself was laid out
+
+
+def test_running_header_and_page_numbers(pdfs):
+    pages = _pages(pdfs["RBB"])
+    assert "Page" not in pages[0]  # the cover has none
+    for number, text in enumerate(pages[1:], start=2):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Quality Account 2017-18: Beta Hospital NHS Trust" in text
+
+
+def test_pdfs_differ_at_most_in_creation_metadata(pdfs, tmp_path):
+    fixtures = _fixtures()
+    db = fixtures.build_document_db(tmp_path / "quality.duckdb", reverse=True)
+    narratives = fixtures.write_narratives(tmp_path / "narratives", reverse=True)
+    render_site(db, tmp_path / "site", ["RBB"], narrative_dir=narratives)
+    again = (tmp_path / "site" / "RBB" / "2017-18" / "quality-account.pdf").read_bytes()
+
+    def without_metadata(data: bytes) -> bytes:
+        return re.sub(rb"/(CreationDate|ModDate) \([^)]*\)", b"", data)
+
+    assert without_metadata(again) == without_metadata(pdfs["RBB"].read_bytes())
+
+
+def test_unchanged_document_keeps_its_pdf(pdfs):
+    fixtures = _fixtures()
+    site = pdfs["RAA"].parents[2]
+    before = pdfs["RAA"].stat().st_mtime_ns
+    db = site.parent / "quality.duckdb"
+    render_site(db, site, ["RAA"], narrative_dir=site.parent / "narratives")
+    assert pdfs["RAA"].stat().st_mtime_ns == before
+    fixtures.write_narratives(site.parent / "narratives")  # same text: still unchanged
+    render_site(db, site, ["RAA"], narrative_dir=site.parent / "narratives")
+    assert pdfs["RAA"].stat().st_mtime_ns == before

@@ -1,0 +1,159 @@
+"""Observatories read the publication while the pipeline rebuilds it.
+
+Twenty processes open `published/quality.duckdb` read-only, over and over, and
+four more read the Parquet copy through the CURRENT pointer, while the real
+pipeline runs twice. A reader has no retry loop: any exception (a lock
+conflict included: DuckDB refuses a locked file at once rather than waiting)
+ends it with a non-zero exit and fails the test. Every read must see one whole
+publication, its tables' row counts matching the `publication` table's
+`row_count` for that publication id, and the readers must between them have
+seen the publication change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from dagster_project.home import Home, resolve_home
+from dagster_project.runner import run_pipeline
+from dagster_project.synth import write_synthetic_region
+
+pytestmark = pytest.mark.slow
+
+DUCKDB_READERS = 20
+PARQUET_READERS = 4
+
+# Prints "ready" after its first read, then one JSON line when the stop file appears.
+READER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import duckdb
+
+    kind, published, stop = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    seen, reads, problems = set(), 0, []
+
+    def read_duckdb():
+        con = duckdb.connect(str(published / "quality.duckdb"), read_only=True,
+                             config={"threads": 1})
+        try:
+            ids = con.execute("select distinct publication_id from publication").fetchall()
+            expected = dict(con.execute("select table_name, row_count from publication")
+                            .fetchall())
+            actual = {t: con.execute(f'select count(*) from "{t}"').fetchone()[0]
+                      for t in expected}
+        finally:
+            con.close()
+        return [i[0] for i in ids], expected, actual
+
+    def read_parquet():
+        current = (published / "parquet" / "CURRENT").read_text().strip()
+        folder = published / "parquet" / current
+        con = duckdb.connect(config={"threads": 1})
+        try:
+            publication = f"read_parquet('{folder / 'publication.parquet'}')"
+            ids = [i[0] for i in con.execute(f"select distinct publication_id from {publication}")
+                   .fetchall()]
+            expected = dict(con.execute(f"select table_name, row_count from {publication}")
+                            .fetchall())
+            actual = {
+                t: con.execute(f"select count(*) from read_parquet('{folder / (t + '.parquet')}')")
+                .fetchone()[0]
+                for t in expected
+            }
+        finally:
+            con.close()
+        # The folder CURRENT names must hold that publication and no other.
+        return (ids if ids == [current] else [*ids, "CURRENT: " + current]), expected, actual
+
+    read = read_duckdb if kind == "duckdb" else read_parquet
+    while True:
+        ids, expected, actual = read()
+        reads += 1
+        if len(ids) != 1 or not expected or actual != expected:
+            problems.append({"ids": ids, "expected": expected, "actual": actual})
+        seen.update(ids)
+        if reads == 1:
+            print("ready", flush=True)
+        if stop.exists():
+            break
+        time.sleep(0.5)  # 24 readers share two CPUs with the pipeline
+    print(json.dumps({"reads": reads, "seen": sorted(seen), "problems": problems}), flush=True)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    root = tmp_path_factory.mktemp("observatory_home")
+    home = resolve_home(root).ensure()
+    write_synthetic_region(
+        home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=5, feeds=[]
+    )
+    outcome = run_pipeline(home, job_name="build_without_pdfs")
+    assert outcome.success, outcome.failures
+    return home
+
+
+def _publication_id(home: Home) -> str:
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        return con.execute("select distinct publication_id from publication").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_readers_never_wait_fail_or_see_half_a_publication(home, tmp_path):
+    stop = tmp_path / "stop"
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, kind, str(home.published), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for kind in ["duckdb"] * DUCKDB_READERS + ["parquet"] * PARQUET_READERS
+    ]
+    try:
+        for reader in readers:
+            assert reader.stdout is not None
+            assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
+        published = [_publication_id(home)]
+        for _ in range(2):
+            outcome = run_pipeline(home, job_name="build_without_pdfs")
+            assert outcome.success, outcome.failures
+            published.append(_publication_id(home))
+    finally:
+        stop.touch()
+        finished = [(r, *r.communicate()) for r in readers]
+    assert len(set(published)) == 3, "each run makes a new publication"
+    for reader, out, err in finished:
+        assert reader.returncode == 0, f"a reader failed:\n{err}"
+        report = json.loads(out.strip().splitlines()[-1])
+        assert report["problems"] == [], report["problems"][:3]
+        assert set(report["seen"]) <= set(published)
+        assert len(report["seen"]) >= 2, "every reader was reading while a run swapped files"
+
+
+def test_data_dictionary_opens_from_disk(home):
+    """dbt's documentation, in the site, as one file that needs nothing from the network."""
+    docs = home.site / "docs"
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert index == (docs / "static_index.html").read_text(encoding="utf-8")
+    external = re.findall(
+        r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+        index,
+        flags=re.IGNORECASE,
+    )
+    assert external == []
+    assert not re.search(r"@import\s+(?:url\()?[\"']?(?:https?:)?//", index)
+    assert "proms_provider_outcomes" in index
+    assert "adjusted_health_gain" in index
+    assert str(home.root) not in index, "the page is shared: no folders of this machine in it"
