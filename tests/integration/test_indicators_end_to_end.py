@@ -197,3 +197,49 @@ def test_every_input_row_reaches_the_warehouse_or_quarantine(synthetic_run):
         assert outcome["rows_in"] == outcome["rows_valid"] + outcome["records_quarantined"]
         checked += 1
     assert checked >= 10
+
+
+NJR_CRITERIA = {
+    "Compliance": "njr_compliance",
+    "Consent not recorded": "njr_consent_not_recorded",
+    "Cemented or hybrid over 70": "cemented_over_70",
+}
+
+
+def test_best_practice_tariffs_find_the_planted_failures(synthetic_run, published):
+    bpt = synthetic_run.truth["effects"]["bpt"]
+    for role in ("fail_one", "fail_several"):
+        planted = bpt["njr"][role]
+        expected = {NJR_CRITERIA[name] for name in planted["fails"]}
+        for year in synthetic_run.truth["years"]:
+            failed = {
+                code
+                for (code,) in published.execute(
+                    "select criterion_code from bpt_criteria where provider_code = ? "
+                    "and financial_year = ? and bpt_code = 'primary_hip' and not met "
+                    "and criterion_code not like 'proms%'",
+                    [planted["provider"], year],
+                ).fetchall()
+            }
+            assert failed == expected, (role, year)
+            adjustment, forgone = published.execute(
+                "select adjustment, forgone from bpt_adjustments where provider_code = ? "
+                "and financial_year = ? and bpt_code = 'primary_hip'",
+                [planted["provider"], year],
+            ).fetchone()
+            assert adjustment == 0 and forgone > 0, (role, year)
+    waits = bpt["hip_fracture"]["long_waits"]
+    for year in synthetic_run.truth["years"]:
+        met, reason = published.execute(
+            "select met, reason from bpt_criteria where provider_code = ? and financial_year = ? "
+            "and criterion_code = 'surgery_within_36h'",
+            [waits, year],
+        ).fetchone()
+        assert not met and "spells waited longer" in reason, (year, reason)
+        truth = bpt["hip_fracture"]["providers"][year][waits]
+        compliant = published.execute(
+            "select compliant_spells from bpt_adjustments where provider_code = ? "
+            "and financial_year = ? and bpt_code = 'hip_fracture'",
+            [waits, year],
+        ).fetchone()[0]
+        assert compliant == truth["bpt_compliant"], year
