@@ -9,7 +9,8 @@ generated into a scratch folder (not dbt's own target folder, which holds the
 manifest Dagster loads) and copied in, under both `static_index.html` (dbt's
 name) and `index.html` (what a browser opens for the folder). The page is meant
 to be shared, so this machine's folders in it (the home folder in the sources'
-locations, the dbt project's) are written as `$QA_HOME` and `dbt`.
+locations, the dbt project's, the scratch folder's) are written as `$QA_HOME`,
+`dbt` and `target`.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
         if not generated.is_file():
             raise FileNotFoundError(f"dbt docs generate --static wrote no {STATIC_NAME}")
         page = generated.read_text(encoding="utf-8")
-    for folder, shown in ((home.root, "$QA_HOME"), (DBT_DIR, "dbt")):
-        page = page.replace(str(Path(folder).resolve()), shown)
+        for folder, shown in ((scratch_path, "target"), (home.root, "$QA_HOME"), (DBT_DIR, "dbt")):
+            page = page.replace(str(folder), shown).replace(str(Path(folder).resolve()), shown)
     for name in (STATIC_NAME, "index.html"):
         _write_atomically(page, target / name)
     return target / "index.html"
