@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+_READ_BUFFER = 1 << 20
+
 
 def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write beside the target and rename over it, so a reader sees the old file or the new."""
@@ -16,6 +18,58 @@ def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     frame.to_parquet(tmp, index=False)
     tmp.replace(path)
+
+
+class ParquetBatchWriter:
+    """Frames written one after another into one Parquet file, which appears (by rename) only
+    on `commit`: a reader sees the old file or the new, never half of one.
+
+    The first frame fixes the schema unless `like` (an empty frame) gives it; a frame whose
+    column holds only missing values, and so has no type of its own, is cast to it.
+    """
+
+    def __init__(self, path: Path, like: pd.DataFrame | None = None) -> None:
+        self.path = path
+        self.rows = 0
+        self._tmp = path.with_suffix(".tmp")
+        self._like = like
+        self._writer: pq.ParquetWriter | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def _open(self, first: pa.Table | None) -> pq.ParquetWriter:
+        if self._like is not None:
+            schema = pa.Schema.from_pandas(self._like, preserve_index=False)
+        elif first is not None:
+            schema = first.schema
+        else:
+            raise ValueError(f"no batches to write to {self.path.name}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self._tmp, schema)
+        return self._writer
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        writer = self._writer or self._open(table)
+        if not table.schema.equals(writer.schema, check_metadata=False):
+            table = table.cast(writer.schema)
+        writer.write_table(table)
+        self.rows += table.num_rows
+
+    def commit(self) -> int:
+        """Put the file in place; rows written. With nothing written, `like` gives an empty
+        file of its schema."""
+        writer = self._writer or self._open(None)
+        writer.close()
+        self._tmp.replace(self.path)
+        return self.rows
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._tmp.unlink(missing_ok=True)
 
 
 def write_parquet_batches_atomically(
@@ -27,36 +81,32 @@ def write_parquet_batches_atomically(
     millions of rows affordable. The first batch fixes the schema; with no
     batches at all, `empty` gives it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    writer: pq.ParquetWriter | None = None
-    rows = 0
+    writer = ParquetBatchWriter(path)
     try:
         for frame in frames:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            else:
-                table = table.cast(writer.schema)
-            writer.write_table(table)
-            rows += len(frame)
+            writer.write(frame)
+            del frame  # not held while the next batch is made
     except BaseException:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
+        writer.discard()
         raise
-    if writer is None:
+    if not writer.started:
         if empty is None:
             raise ValueError(f"no batches to write to {path.name}")
-        empty.to_parquet(tmp, index=False)
-    else:
-        writer.close()
-    tmp.replace(path)
-    return rows
+        write_parquet_atomically(empty, path)
+        return 0
+    return writer.commit()
 
 
 def iter_parquet_frames(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
-    """A Parquet file as frames of at most `batch_rows` rows, with pandas' nullable types."""
-    source = pq.ParquetFile(path)
-    for batch in source.iter_batches(batch_size=batch_rows):
-        yield batch.to_pandas()
+    """A Parquet file as frames of at most `batch_rows` rows, with pandas' nullable types.
+
+    Pages are read as they are decoded (`pre_buffer` off, a small `buffer_size`) rather
+    than whole column chunks fetched ahead, and each Arrow batch is let go once converted,
+    so reading holds about one batch whatever the file's size.
+    """
+    with pq.ParquetFile(path, pre_buffer=False, buffer_size=_READ_BUFFER) as source:
+        for batch in source.iter_batches(batch_size=batch_rows):
+            frame = batch.to_pandas()
+            del batch
+            yield frame
+            del frame

@@ -105,13 +105,17 @@ class LandingCsv:
             ) from exc
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells) for every CSV row, streamed; blank lines come as no cells."""
+        """(line the row starts on, cells) for every CSV row, streamed; blank lines come as
+        no cells. The reader counts to a row's last line, which for a quoted cell running
+        over several lines is not the line a person finds the row on."""
         with self.open_binary() as raw:
             handle = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
             reader = csvlib.reader(handle)
+            start = 1
             try:
                 for cells in reader:
-                    yield reader.line_num, cells
+                    yield start, cells
+                    start = reader.line_num + 1
             except UnicodeDecodeError as exc:
                 raise LandingFileError(
                     self.source, "is not a text file in UTF-8 or Windows-1252"

@@ -26,12 +26,15 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, zip_longest
 
+import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
@@ -166,21 +169,9 @@ def _workbook_rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[
         workbook.close()
 
 
-def _csv_rows(csv: LandingCsv) -> Iterator[tuple[int, list[str]]]:
-    """(line the row starts on, cells): the CSV reader counts to a row's last line, which for
-    a quoted cell running over several lines is not the line a person finds the row on."""
-    previous = 0
-    for last, cells in csv.rows():
-        yield previous + 1, cells
-        previous = last
-
-
-def rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[object]]]:
+def rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, Sequence[object]]]:
     """(line or sheet row number, cells) of the file, streamed."""
-    if csv.is_workbook:
-        yield from _workbook_rows(csv, layout)
-    else:
-        yield from _csv_rows(csv)
+    return _workbook_rows(csv, layout) if csv.is_workbook else csv.rows()
 
 
 def find_header(csv: LandingCsv, layout: Layout) -> tuple[int, dict[int, str]] | None:
@@ -217,26 +208,35 @@ class ParseCounts:
 def parse_batches(
     csv: LandingCsv, layout: Layout, counts: ParseCounts | None = None
 ) -> Iterator[pd.DataFrame]:
-    """The file's data rows as stamped text frames of at most `BATCH_ROWS` rows."""
+    """The file's data rows as stamped text frames of at most `BATCH_ROWS` rows.
+
+    Each line costs one pass over its cells to tell data from blank lines and notes; the
+    rest (columns, blanks as missing, the publisher's total row) is done a batch at a
+    time, column by column, which is what makes a file of millions of lines affordable.
+    """
     counts = counts if counts is not None else ParseCounts()
     found = find_header(csv, layout)
     if found is None:
         raise LandingFileError(csv.source, f"has no {layout.kind} header row")
     header, columns = found
     preamble: list[list[str]] = []
-    names = layout.column_names
-    buffer: dict[str, list] = {"row_number": [], **{n: [] for n in names}}
     # Where each canonical column sits; an optional column the file lacks is left blank.
     where = {name: index for index, name in columns.items()}
     code_index = where[layout.code_column]
-    name_index = where.get(layout.name_column) if layout.name_column else None
+    # Rows as cell texts, blank as "": a CSV row's cells are text already.
+    plain = not csv.is_workbook
+    numbers: list[int] = []
+    held: list[tuple[str, ...]] = []
 
     def flush() -> pd.DataFrame:
-        frame = pd.DataFrame(buffer, columns=["row_number", *names], dtype="object")
-        for name in buffer:
-            buffer[name] = []
-        frame["row_number"] = frame["row_number"].astype("int64")
+        frame = _frame(layout, where, numbers, held)
+        counts.rows += len(numbers)
+        numbers.clear()
+        held.clear()
+        text = [c for c in frame.columns if c != "row_number"]
         if layout.finish is not None:
+            # Derivations work on plain values: text as object, missing as None.
+            frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
             frame = layout.finish(frame, csv, preamble)
         frame = stamp(frame, csv.source, csv.sha256, layout.kind)
         text = [c for c in frame.columns if c != "row_number"]
@@ -244,34 +244,77 @@ def parse_batches(
         return frame
 
     emitted = False
+    limit, strip = BATCH_ROWS, str.strip
     for number, raw in rows(csv, layout):
-        if number < header:
-            preamble.append([c for c in (_cell_text(v) for v in raw) if c])
+        if number <= header:
+            if number < header:
+                preamble.append([c for c in (_cell_text(v) for v in raw) if c])
             continue
-        if number == header:
-            continue
-        cells = [_cell_text(v) for v in raw]
-        filled = [c for c in cells if c is not None]
-        if not filled:
-            continue
-        code = _at(cells, code_index)
-        if _is_note(filled, code):
-            counts.note(number)
-            continue
-        if _is_national(code, _at(cells, name_index), filled[0]):
-            code = NATIONAL_CODE
-        buffer["row_number"].append(number)
-        for name in names:
-            buffer[name].append(code if name == layout.code_column else _at(cells, where.get(name)))
-        counts.rows += 1
-        if len(buffer["row_number"]) >= BATCH_ROWS:
+        # Tuples of text, which the cyclic collector soon stops tracking (lists it would walk
+        # over and over while a batch of them is held).
+        cells = tuple(map(strip, raw)) if plain else tuple(_cell_text(v) or "" for v in raw)
+        if cells.count("") >= len(cells) - 1:  # a blank line, a note, or a row of one value
+            filled = [c for c in cells if c]
+            if not filled:
+                continue
+            if _is_note(filled, _at(cells, code_index) or None):
+                counts.note(number)
+                continue
+        numbers.append(number)
+        held.append(cells)
+        if len(numbers) >= limit:
             emitted = True
             yield flush()
-    if buffer["row_number"] or not emitted:
+    if numbers or not emitted:
         yield flush()
 
 
-def _at(cells: list[str | None], index: int | None) -> str | None:
+def _frame(
+    layout: Layout, where: dict[str, int], numbers: list[int], held: list[tuple[str, ...]]
+) -> pd.DataFrame:
+    """One batch of rows (cell texts, blank as "") as the layout's columns of text, blank as
+    missing, built column by column through Arrow rather than cell by cell."""
+    size = len(numbers)
+    by_position = list(zip_longest(*held, fillvalue=""))
+    name_index = where.get(layout.name_column) if layout.name_column else None
+    data: dict[str, object] = {"row_number": np.array(numbers, dtype="int64")}
+    for name in layout.column_names:
+        index = where.get(name)
+        present = index is not None and index < len(by_position)
+        values = by_position[index] if present else ("",) * size
+        if name == layout.code_column:
+            values = _coded(values, held, name_index)
+        data[name] = _text(values)
+    return pd.DataFrame(data)
+
+
+def _text(values: Sequence[str]) -> pd.arrays.ArrowStringArray:
+    """Cell texts as a pandas string array, "" as missing."""
+    array = pa.array(values, type=pa.large_string())
+    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.large_string()), array)
+    return pd.arrays.ArrowStringArray(array)
+
+
+def _coded(
+    codes: Sequence[str], held: list[tuple[str, ...]], name_index: int | None
+) -> Sequence[str]:
+    """The code column with the publisher's total row given the code `ENG`: a national name
+    where the code would be, or a blank code and a national name (in the name column, or
+    first on the row). Codes repeat, so each distinct one is folded once."""
+    national = {c for c in set(codes) if c and fold(c) in _NATIONAL_NAMES}
+    if not national and "" not in codes:
+        return codes
+    coded = [NATIONAL_CODE if c in national else c for c in codes]
+    for position, code in enumerate(coded):
+        if not code:
+            cells = held[position]
+            first = next(c for c in cells if c)
+            if _is_national(None, _at(cells, name_index) or None, first):
+                coded[position] = NATIONAL_CODE
+    return coded
+
+
+def _at(cells: Sequence[str | None], index: int | None) -> str | None:
     return cells[index] if index is not None and index < len(cells) else None
 
 

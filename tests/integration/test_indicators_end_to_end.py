@@ -188,10 +188,11 @@ def test_published_fft_counts_respect_disclosure_control(published):
 def test_every_input_row_reaches_the_warehouse_or_quarantine(synthetic_run):
     home = synthetic_run.home
     checked = 0
+    con = duckdb.connect()
     for sidecar in home.raw.glob("*/*.json"):
         outcome = json.loads(sidecar.read_text())
-        raw_rows = duckdb.sql(
-            f"select count(*) from read_parquet('{sidecar.with_suffix('.parquet')}')"
+        raw_rows = con.execute(
+            "select count(*) from read_parquet(?)", [str(sidecar.with_suffix(".parquet"))]
         ).fetchone()[0]
         assert raw_rows == outcome["rows_valid"], sidecar.name
         assert outcome["rows_in"] == outcome["rows_valid"] + outcome["records_quarantined"]

@@ -4,7 +4,7 @@ still validated.
 Batches are made small, so a modest file is many batches, and memory is measured with
 counters rather than clocks: tracemalloc for what parsing holds in Python, Arrow's
 allocation counter for the frames that validation reads, checks and writes. The cyclic
-collector is switched off while validating, so the outcome does not hang on when it
+collector is switched off while validating, so the outcome does not depend on when it
 happens to run: each batch must be let go by the code itself.
 """
 
