@@ -132,6 +132,8 @@ class LandingCsv:
     def header(self) -> list[str]:
         with self.open_binary() as handle:
             head = handle.read(64 * 1024)
+        if b"\x00" in head[:4096]:
+            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
         first = head.split(b"\n", 1)[0].rstrip(b"\r")
         try:
             text = first.decode("utf-8-sig")

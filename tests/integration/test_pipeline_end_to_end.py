@@ -140,14 +140,22 @@ def test_suppressed_provider_shows_no_figures(synthetic_run, published):
 
 
 def test_providers_named_and_placed_from_data(synthetic_run, published):
+    """Named and placed by ODS; a provider ODS does not list is placed by its KH03 region."""
     providers = published["providers"].set_index("provider_code")
     assert providers.loc["ENG", "region_code"] == "ENG"
+    kh03 = pd.concat(
+        pd.read_parquet(f) for f in sorted((synthetic_run.home.raw / "kh03_beds").glob("*.parquet"))
+    )
+    kh03_region = dict(zip(kh03.organisation_code, kh03.region_code, strict=True))
     for p in synthetic_run.truth["providers"]:
         row = providers.loc[p["code"]]
-        assert row.region_code == p["region_code"], p["code"]
+        expected = (
+            p["region_code"] if p["in_ods_extract"] else kh03_region.get(p["code"], "UNKNOWN")
+        )
+        assert row.region_code == expected, p["code"]
         assert row.provider_name == p["name"]
     missing = [p for p in synthetic_run.truth["providers"] if not p["in_ods_extract"]]
-    assert missing and all(providers.loc[p["code"], "region_code"] == "UNKNOWN" for p in missing)
+    assert missing and all(providers.loc[p["code"], "region_code"] != "UNKNOWN" for p in missing)
 
 
 def test_every_published_table_has_region_code(published):

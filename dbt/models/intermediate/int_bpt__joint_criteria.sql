@@ -182,6 +182,10 @@ select
         when criterion_code = 'proms_participation' and not has_partlink
             then 'participation not published for ' || proms_financial_year
                 || ' (no PartLink row for this provider)'
+        when criterion_code = 'proms_participation' and pre_op_questionnaires is null
+            then 'pre-operative questionnaires not published for ' || proms_financial_year
+                || ' (PartLink suppresses counts of 1 to ' || cast(min_unsuppressed - 1 as integer)
+                || '), so participation cannot be assessed'
         when criterion_code = 'proms_participation'
             then format('{:,}', pre_op_questionnaires) || ' pre-operative questionnaires for '
                 || format('{:,}', hes_procedures) || ' eligible procedures in '
