@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,7 +35,7 @@ class Feed:
     name: str
     tables: tuple[str, ...]
     recognise: Callable[[LandingCsv], Recognised | None]
-    parse: Callable[[LandingCsv, Recognised], pd.DataFrame | Iterator[pd.DataFrame]]
+    parse: Callable[[LandingCsv, Recognised], pd.DataFrame | tabular.Batches]
     description: str
 
 
@@ -80,22 +80,14 @@ def _tabular_feed(name: str, layout: tabular.Layout, description: str) -> Feed:
         found = tabular.find_header(csv, layout)
         return Recognised(layout.kind, layout.table) if found else None
 
-    def parse(csv: LandingCsv, _: Recognised) -> Iterator[pd.DataFrame]:
-        counts = tabular.ParseCounts()
-        yield from tabular.parse_batches(csv, layout, counts)
-        _SKIPPED[csv.sha256] = counts.describe()
-
     return Feed(
         name=name,
         tables=(layout.table,),
         recognise=recognise,
-        parse=parse,
+        parse=lambda csv, _: tabular.batches(csv, layout),
         description=description,
     )
 
-
-# What a streamed parse skipped (notes after the data), by file checksum, for the manifest.
-_SKIPPED: dict[str, str] = {}
 
 FEEDS: dict[str, Feed] = {
     "proms": Feed(
@@ -279,7 +271,7 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
                 write_parquet_atomically(parsed, target)
             else:
                 entry.rows = write_parquet_batches_atomically(parsed, target)
-                entry.note = _SKIPPED.pop(csv.sha256, "")
+                entry.note = parsed.counts.describe()
         keep.add(target)
         report.files.append(entry)
     for table in feed.tables:

@@ -205,6 +205,22 @@ class ParseCounts:
         return f"{self.notes} note line(s) without data skipped (line {lines}{more})"
 
 
+@dataclass
+class Batches:
+    """A file being parsed in batches, and what the parse skipped once it is done."""
+
+    frames: Iterator[pd.DataFrame]
+    counts: ParseCounts
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        return self.frames
+
+
+def batches(csv: LandingCsv, layout: Layout) -> Batches:
+    counts = ParseCounts()
+    return Batches(parse_batches(csv, layout, counts), counts)
+
+
 def parse_batches(
     csv: LandingCsv, layout: Layout, counts: ParseCounts | None = None
 ) -> Iterator[pd.DataFrame]:

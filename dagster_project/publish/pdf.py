@@ -60,11 +60,6 @@ def is_printed(page: Path) -> bool:
     return pdf.is_file() and marker.is_file() and marker.read_text() == _html_digest(page)
 
 
-def pages_to_print(site: Path) -> list[Path]:
-    """Every Quality Account page whose PDF is missing or was printed from other HTML."""
-    return [page for page in sorted(site.glob(f"*/*/{PAGE_NAME}")) if not is_printed(page)]
-
-
 def print_page(page: Path) -> Path:
     html = page.read_text("utf-8")
     target = write_pdf(html, page.parent / PDF_NAME)
@@ -72,19 +67,22 @@ def print_page(page: Path) -> Path:
     return target
 
 
-def print_site(site: Path, workers: int | None = None) -> tuple[list[Path], int]:
-    """Print the PDFs the site lacks, a process per core; (printed, already up to date).
+def print_pages(pages: list[Path], workers: int | None = None) -> list[Path]:
+    """Print the PDFs of `pages` whose HTML changed, a process per core; the PDFs printed.
 
     Printing is the slow part of publishing (seconds a document), so it runs after the
     HTML and only for pages that changed: a rerun over the same data prints nothing.
     """
-    stale = pages_to_print(site)
-    total = len(list(site.glob(f"*/*/{PAGE_NAME}")))
-    if not stale:
-        return [], total
+    stale = [page for page in pages if not is_printed(page)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(stale)))
     if workers == 1:
-        return [print_page(page) for page in stale], total - len(stale)
+        return [print_page(page) for page in stale]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        printed = list(pool.map(print_page, stale))
-    return printed, total - len(stale)
+        return list(pool.map(print_page, stale))
+
+
+def print_site(site: Path, workers: int | None = None) -> tuple[list[Path], int]:
+    """Print every Quality Account of the site that needs it; (printed, already up to date)."""
+    pages = sorted(site.glob(f"*/*/{PAGE_NAME}"))
+    printed = print_pages(pages, workers)
+    return printed, len(pages) - len(printed)

@@ -28,7 +28,7 @@ from dagster_project.publish.document import (
 )
 from dagster_project.publish.files import write_bytes as _write_bytes
 from dagster_project.publish.files import write_text, zip_bytes
-from dagster_project.publish.pdf import PRINTED_FROM
+from dagster_project.publish.pdf import PRINTED_FROM, print_pages
 from dagster_project.publish.proms_section import Provider, PublishedData, load_published
 from dagster_project.publish.tables import DataTable
 
@@ -77,29 +77,22 @@ def _write_tables(folder: Path, tables: Sequence[DataTable]) -> list[Path]:
 
 
 def render_document(
-    env: Environment, data: SiteData, provider: Provider, year: str, site: Path, pdf: bool
+    env: Environment, data: SiteData, provider: Provider, year: str, site: Path
 ) -> list[Path]:
-    """One Quality Account: the HTML page, its tables as CSV (and zipped), and the PDF."""
+    """One Quality Account: the HTML page (first in the list) and its tables as CSV (and
+    zipped); the PDF is printed from the page afterwards."""
     if not (_SAFE_CODE.fullmatch(provider.code) and _SAFE_YEAR.fullmatch(year)):
         raise ValueError(f"unsafe path component: provider {provider.code!r}, year {year!r}")
     folder = site / provider.code / year
     context = document_context(data, provider, year)
     html = env.get_template("quality_account.html").render(context)
-    page, pdf_path = folder / PAGE_NAME, folder / PDF_NAME
+    page = folder / PAGE_NAME
     write_text(page, html)
     tables = context["tables"]
     written = [page, *_write_tables(folder / DATA_FOLDER, tables)]
     bundle = folder / portal.zip_name(provider.code, year)
     _write_bytes(bundle, zip_bytes((t.csv_name, t.to_csv()) for t in tables))
     written.append(bundle)
-    if pdf:
-        # Printed from the HTML alone, so an unchanged page keeps its PDF. The pipeline
-        # prints in a step of its own, in parallel (pdf.print_site).
-        from dagster_project.publish.pdf import is_printed, print_page
-
-        if not is_printed(page):
-            print_page(page)
-        written.append(pdf_path)
     return written
 
 
@@ -146,11 +139,19 @@ def render_site(
     site = Path(site_dir)
     env = environment()
     written: list[Path] = []
+    pages: list[Path] = []
     selected = _selected(data, provider_codes)
     for provider in selected:
         for year in data.years_for(provider.code):
-            written += render_document(env, data, provider, year, site, pdf)
+            document = render_document(env, data, provider, year, site)
+            pages.append(document[0])
+            written += document
     written += render_portal(env, data, site, selected)
+    if pdf:
+        # Printed from the HTML alone, so an unchanged page keeps its PDF. The pipeline
+        # prints in a step of its own (site/quality_account_pdfs) with print_site.
+        print_pages(pages)
+        written += [page.parent / PDF_NAME for page in pages]
     if provider_codes is None:
         _remove_withdrawn(site, data)
     return sorted(written)

@@ -1,13 +1,14 @@
+-- The indicator issue's view of SHMI: the same rows as `shmi`, under the names every
+-- indicator table uses (value, lower_95, upper_95).
 select
-    s.publication,
-    s.provider_code,
-    coalesce(d.region_code, 'UNKNOWN') as region_code,
-    cast(s.spells as integer) as spells,
-    cast(s.observed as integer) as observed_deaths,
-    s.expected as expected_deaths,
-    s.shmi as value,
-    s.lower_limit_95 as lower_95,
-    s.upper_limit_95 as upper_95,
-    s.banding
-from {{ ref('fct_shmi') }} as s
-left join {{ ref('dim_providers') }} as d on s.provider_code = d.provider_code
+    publication,
+    provider_code,
+    region_code,
+    spells,
+    observed_deaths,
+    expected_deaths,
+    shmi as value,
+    lower_limit_95 as lower_95,
+    upper_limit_95 as upper_95,
+    banding
+from {{ ref('shmi') }}
