@@ -317,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--job",
         default="build_everything",
-        choices=["build_everything", "build_without_pdfs", "build_warehouse"],
+        choices=["build_everything", "build_without_pdfs", "build_publication", "build_warehouse"],
         help="which job (default every stage; build_without_pdfs skips printing the PDFs)",
     )
     run.set_defaults(func=cmd_run)

@@ -42,6 +42,15 @@ build_without_pdfs = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+build_publication = dg.define_asset_job(
+    "build_publication",
+    selection=dg.AssetSelection.groups("ingest", "validation", "transform")
+    | dg.AssetSelection.assets(["published", "quality_duckdb"]),
+    description="Up to the observatories' publication, without the site: for a warehouse-only "
+    "refresh.",
+    executor_def=dg.in_process_executor,
+)
+
 build_warehouse = dg.define_asset_job(
     "build_warehouse",
     selection=dg.AssetSelection.groups("ingest", "validation", "transform"),
@@ -59,7 +68,7 @@ defs = dg.Definitions(
         quality_account_site,
         quality_account_pdfs,
     ],
-    jobs=[build_everything, build_without_pdfs, build_warehouse],
+    jobs=[build_everything, build_without_pdfs, build_publication, build_warehouse],
     schedules=build_schedules(build_everything),
     resources={
         "home": HomeResource(

@@ -129,7 +129,7 @@ def test_readers_never_wait_fail_or_see_half_a_publication(home, tmp_path):
             assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
         published = [_publication_id(home)]
         for _ in range(2):
-            outcome = run_pipeline(home, job_name="build_without_pdfs")
+            outcome = run_pipeline(home, job_name="build_publication")
             assert outcome.success, outcome.failures
             published.append(_publication_id(home))
     finally:

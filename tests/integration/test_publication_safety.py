@@ -49,7 +49,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     write_synthetic_region(
         home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=9, feeds=[]
     )
-    outcome = run_pipeline(home, job_name="build_without_pdfs")
+    outcome = run_pipeline(home, job_name="build_publication")
     assert outcome.success, outcome.failures
     return home
 
@@ -81,7 +81,7 @@ def _start_run(home: Home, **env: str) -> subprocess.Popen:
             "--home",
             str(home.root),
             "--job",
-            "build_without_pdfs",
+            "build_publication",
         ],
         cwd=REPO_ROOT,
         env={**os.environ, **env},
@@ -106,12 +106,16 @@ def _leftovers(home: Home) -> list[str]:
 
 
 def _assert_next_run_publishes(home: Home, before: tuple[str, dict[str, int], str]) -> None:
-    outcome = run_pipeline(home, job_name="build_without_pdfs")
+    """The run after a killed one completes, clears what was left, and (same inputs, so
+    idempotent) publishes the same rows as the publication before."""
+    rows_before = _published_rows(home)
+    outcome = run_pipeline(home, job_name="build_publication")
     assert outcome.success, outcome.failures
     after = _publication(home)
     assert after[0] != before[0] and after[2] == after[0]
     assert after[1] == before[1], "the same inputs publish the same tables and rows"
     assert _leftovers(home) == [], "the next publish clears what the killed one left"
+    _assert_same_rows(rows_before, _published_rows(home))
 
 
 def test_killed_during_dbt(home):
@@ -182,18 +186,14 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def test_same_inputs_publish_the_same_rows(home):
-    """Run twice on the same landing files: every published row is the same.
+def _assert_same_rows(first: dict[str, list[tuple]], second: dict[str, list[tuple]]) -> None:
+    """Every published row the same, apart from the publication's id and time.
 
     Exactly the same, except that a DOUBLE may differ in its last bits: DuckDB adds
     up doubles in parallel, in whatever order its threads finish, so a mean can come
     out as 65.44500000000001 in one run and 65.44499999999998 in the next. Those are
     compared to twelve significant figures; every other value exactly.
     """
-    first = _published_rows(home)
-    outcome = run_pipeline(home, job_name="build_without_pdfs")
-    assert outcome.success, outcome.failures
-    second = _published_rows(home)
     assert second.keys() == first.keys()
     for table, rows in first.items():
         assert len(second[table]) == len(rows), table
@@ -234,7 +234,7 @@ def test_a_locked_warehouse_is_waited_for_then_built(home):
 
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        outcome = run_pipeline(home, on_event=release, job_name="build_without_pdfs")
+        outcome = run_pipeline(home, on_event=release, job_name="build_publication")
     finally:
         if holder.poll() is None:
             holder.kill()
@@ -255,7 +255,7 @@ def test_an_unreadable_file_is_not_retried(home):
     path.write_bytes(path.read_bytes()[:200])
     before = _publication(home)
     try:
-        outcome = run_pipeline(home, job_name="build_without_pdfs")
+        outcome = run_pipeline(home, job_name="build_publication")
     finally:
         path.unlink()
     assert not outcome.success
