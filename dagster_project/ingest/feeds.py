@@ -18,7 +18,17 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.home import Home
-from dagster_project.ingest import hcai, kh03, layouts, organisations, proms, shmi, tabular
+from dagster_project.ingest import (
+    arrivals,
+    hcai,
+    kh03,
+    layouts,
+    organisations,
+    proms,
+    shmi,
+    supersession,
+    tabular,
+)
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
 from dagster_project.storage import write_parquet_atomically, write_parquet_batches_atomically
 
@@ -179,6 +189,9 @@ class FileEntry:
     rows: int = 0
     note: str = ""
     key: str = ""
+    arrival: int = 0
+    rows_superseded: int = 0
+    superseded_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -235,13 +248,20 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
 
     A file already parsed (same checksum) is not parsed again. Parsed files
     whose source has left the landing folder are removed, so the incoming
-    folder always mirrors what is in landing.
+    folder always mirrors what is in landing. Files are then ranked by arrival
+    and each file's rows that a later file replaces are noted (supersession.py).
     """
     feed = FEEDS[feed_name]
     report = IngestReport(feed_name)
     keep: set[Path] = set()
     seen: set[str] = set()
+    register = arrivals.read_register(home)
     for csv in iter_landing_csvs(home.landing / feed_name):
+        if csv.sha256 not in register:  # not seen by the sensor: arrived with this run
+            for fresh in arrivals.record(
+                home, [arrivals.Delivery(feed_name, csv.source, csv.sha256)]
+            ):
+                register[fresh.sha256] = fresh
         recognised = feed.recognise(csv)
         if recognised is None:
             raise LandingFileError(
@@ -250,7 +270,12 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
                 f"(first columns: {', '.join(csv.header()[:4])})",
             )
         entry = FileEntry(
-            csv.source, csv.sha256, recognised.kind, recognised.table, key=file_key(csv)
+            csv.source,
+            csv.sha256,
+            recognised.kind,
+            recognised.table,
+            key=file_key(csv),
+            arrival=register[csv.sha256].order,
         )
         if recognised.table is None:
             entry.note = recognised.note
@@ -279,10 +304,27 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
         for stale in folder.glob("*.parquet") if folder.exists() else []:
             if stale not in keep:
                 stale.unlink()
+    _note_supersession(home, feed, report)
     path = manifest_path(home, feed_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.to_json())
     return report
+
+
+def _note_supersession(home: Home, feed: Feed, report: IngestReport) -> None:
+    for table in feed.tables:
+        loaded = [e for e in report.files if e.table == table]
+        versions = [
+            supersession.Version(
+                e.key, e.source, e.sha256, e.arrival, incoming_file(home, table, e.key)
+            )
+            for e in loaded
+        ]
+        decided = supersession.decide(home, table, versions)
+        for entry in loaded:
+            if entry.key in decided:
+                entry.rows_superseded = decided[entry.key].rows
+                entry.superseded_by = list(decided[entry.key].by)
 
 
 def _parquet_rows(path: Path) -> int:

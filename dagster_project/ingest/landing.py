@@ -189,18 +189,30 @@ def stamp(frame: pd.DataFrame, source: str, sha256: str, kind: str) -> pd.DataFr
 
 def iter_landing_csvs(folder: Path) -> Iterator[LandingCsv]:
     """Every CSV under `folder`, in a stable order; `__MACOSX/` entries are ignored."""
+    for path in landing_paths(folder):
+        yield from csvs_in(path)
+
+
+def landing_paths(folder: Path) -> list[Path]:
+    """The delivered files under `folder`, in a stable order, hidden and `__MACOSX/` ones aside."""
     if not folder.exists():
-        return
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.name.startswith(".") or "__MACOSX" in path.parts:
-            continue
-        suffix = path.suffix.lower()
-        if suffix in (".csv", ".xlsx"):
-            yield LandingCsv(path, None)
-        elif suffix == ".zip":
-            yield from _zip_members(path)
-        else:
-            raise LandingFileError(path.name, "is not a .csv, .zip or .xlsx file")
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and "__MACOSX" not in p.parts
+    )
+
+
+def csvs_in(path: Path) -> Iterator[LandingCsv]:
+    """The data in one delivered file: itself, or each CSV in a zip."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        yield LandingCsv(path, None)
+    elif suffix == ".zip":
+        yield from _zip_members(path)
+    else:
+        raise LandingFileError(path.name, "is not a .csv, .zip or .xlsx file")
 
 
 def _zip_members(path: Path) -> Iterator[LandingCsv]:

@@ -5,6 +5,9 @@ after a downstream failure costs seconds. Files are validated in batches of
 rows, so a national incident file needs one batch in memory, not the file.
 Every raw and quarantine folder also holds an empty file with the table's
 schema, so dbt always finds the table even before the first delivery of a feed.
+Rows a later delivery replaces (ingest/supersession.py) are not validated: they
+go to `raw/_history/` as delivered, with the file that replaced them, and one
+row per landing file goes to `raw/_landing/` saying where its rows went.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.home import Home
-from dagster_project.ingest.feeds import FEEDS, incoming_file, read_manifest
+from dagster_project.ingest.feeds import FEEDS, IngestReport, incoming_file, read_manifest
 from dagster_project.ingest.hcai import HCAI_COLUMNS
 from dagster_project.ingest.kh03 import KH03_COLUMNS
 from dagster_project.ingest.layouts import LAYOUTS
 from dagster_project.ingest.organisations import ODS_COLUMNS
 from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
 from dagster_project.ingest.shmi import SHMI_COLUMNS
+from dagster_project.ingest.supersession import period_of, superseded_file
 from dagster_project.storage import (
     ParquetBatchWriter,
     iter_parquet_frames,
@@ -83,10 +87,14 @@ class FileValidation:
     quarantine_entries: int
     max_quarantine_share: float
     by_rule: dict[str, int] = field(default_factory=dict)
+    rows_superseded: int = 0
+    superseded: str = ""  # digest of the periods replaced when this file was validated
 
     @property
     def quarantined_share(self) -> float:
-        return self.records_quarantined / self.rows_in if self.rows_in else 0.0
+        """Of the rows validated: superseded rows are not."""
+        validated = self.rows_in - self.rows_superseded
+        return self.records_quarantined / validated if validated else 0.0
 
     @property
     def blocking(self) -> bool:
@@ -105,6 +113,7 @@ class FeedValidation:
             "rows_valid": sum(f.rows_valid for f in files),
             "records_quarantined": sum(f.records_quarantined for f in files),
             "quarantine_entries": sum(f.quarantine_entries for f in files),
+            "rows_superseded": sum(f.rows_superseded for f in files),
         }
 
     def by_rule(self) -> dict[str, int]:
@@ -133,6 +142,93 @@ def quarantine_file(home: Home, table: str, key: str) -> Path:
     return home.quarantine / table / f"{key}.parquet"
 
 
+HISTORY_COLUMNS = [
+    "table_name",
+    "source_file",
+    "sha256",
+    "row_number",
+    "period",
+    "superseded_by_file",
+    "superseded_by_sha256",
+    "record",
+]
+LANDING_COLUMNS = {
+    "feed": "string",
+    "table_name": "string",
+    "source_file": "string",
+    "sha256": "string",
+    "file_kind": "string",
+    "arrival_order": "Int64",
+    "status": "string",
+    "rows_in": "Int64",
+    "rows_loaded": "Int64",
+    "records_quarantined": "Int64",
+    "rows_superseded": "Int64",
+    "superseded_by": "string",
+    "note": "string",
+}
+
+
+def history_file(home: Home, table: str, key: str) -> Path:
+    return home.raw / "_history" / table / f"{key}.parquet"
+
+
+def landing_file(home: Home, feed: str) -> Path:
+    return home.raw / "_landing" / f"{feed}.parquet"
+
+
+def _history_schema() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in HISTORY_COLUMNS})
+    return frame.astype({"row_number": "Int64"})
+
+
+@dataclass(frozen=True)
+class _Replaced:
+    """The periods of one file that later deliveries replace, and by which file."""
+
+    by_source: pd.Series  # indexed by period
+    by_sha256: pd.Series
+    digest: str
+
+    @classmethod
+    def load(cls, path: Path) -> _Replaced | None:
+        if not path.exists():
+            return None
+        periods = pd.read_parquet(path).set_index("period").sort_index()
+        text = periods[["by_sha256"]].to_csv()
+        return cls(
+            periods["by_source"], periods["by_sha256"], hashlib.sha256(text.encode()).hexdigest()
+        )
+
+    def route(self, frame: pd.DataFrame, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(rows still current, superseded rows in history's shape)."""
+        period = period_of(frame, table)
+        gone = period.isin(self.by_source.index).to_numpy()
+        if not gone.any():
+            return frame, _history_schema()
+        old, period = frame[gone], period[gone]
+        columns = [c for c in _PUBLISHED_COLUMNS[table] if c in old.columns]
+        records = [
+            json.dumps(
+                {c: (None if pd.isna(v) else str(v)) for c, v in zip(columns, values, strict=True)}
+            )
+            for values in old[columns].itertuples(index=False, name=None)
+        ]
+        history = pd.DataFrame(
+            {
+                "table_name": table,
+                "source_file": old["source_file"].astype("str"),
+                "sha256": old["sha256"].astype("str"),
+                "row_number": old["row_number"].astype("Int64"),
+                "period": period.astype("str"),
+                "superseded_by_file": period.map(self.by_source).astype("str"),
+                "superseded_by_sha256": period.map(self.by_sha256).astype("str"),
+                "record": records,
+            }
+        ).reset_index(drop=True)
+        return frame[~gone], history
+
+
 def _quarantine_schema() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="string") for c in QUARANTINE_COLUMNS})
     return frame.astype({"row_number": "Int64"})
@@ -142,6 +238,9 @@ def ensure_empty_tables(home: Home, tables: list[str]) -> None:
     for table in tables:
         write_parquet_atomically(empty(SCHEMAS[table]), home.raw / table / "_empty.parquet")
         write_parquet_atomically(_quarantine_schema(), home.quarantine / table / "_empty.parquet")
+        write_parquet_atomically(
+            _history_schema(), home.raw / "_history" / table / "_empty.parquet"
+        )
 
 
 def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
@@ -160,7 +259,7 @@ def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
 
 
 def _validated_batches(
-    incoming: Path, suite_name: str, outcome: FileValidation, held: ParquetBatchWriter
+    item: _Pending, suite_name: str, held: ParquetBatchWriter, old: ParquetBatchWriter
 ) -> Iterator[pd.DataFrame]:
     """Typed valid rows batch by batch; counts go to `outcome`, quarantine rows to `held`.
 
@@ -170,7 +269,16 @@ def _validated_batches(
     every batch or two, and peak memory grows with the file. So a collection follows
     every batch (a fraction of a second against seconds of validation).
     """
-    for frame in iter_parquet_frames(incoming, BATCH_ROWS):
+    outcome = item.outcome
+    for frame in iter_parquet_frames(item.incoming, BATCH_ROWS):
+        if item.replaced is not None:
+            frame, history = item.replaced.route(frame, outcome.table)
+            outcome.rows_in += len(history)
+            outcome.rows_superseded += len(history)
+            old.write(history)
+            del history
+        if frame.empty:
+            continue
         typed, quarantine, result, _ = validate_file(frame, outcome.table, suite_name)
         del frame
         outcome.rows_in += result.rows_in
@@ -196,6 +304,8 @@ class _Pending:
     sidecar: Path
     rows: int
     outcome: FileValidation
+    history: Path
+    replaced: _Replaced | None
 
     def write(self, typed: pd.DataFrame, quarantine: pd.DataFrame) -> None:
         write_parquet_atomically(typed, self.target)
@@ -217,16 +327,22 @@ def _validate_large(item: _Pending, suite_name: str, table: str) -> None:
     like = _quarantine_schema()
     like = like.astype({c: "str" for c in like.columns if c != "row_number"})
     held = ParquetBatchWriter(item.held, like=like)
+    old = ParquetBatchWriter(item.history, like=_history_schema())
     try:
         write_parquet_batches_atomically(
-            _validated_batches(item.incoming, suite_name, item.outcome, held),
+            _validated_batches(item, suite_name, held, old),
             item.target,
             empty=empty(SCHEMAS[table]),
         )
     except BaseException:
         held.discard()
+        old.discard()
         raise
     held.commit()
+    if item.replaced is not None:
+        old.commit()
+    else:
+        old.discard()
     item.finish()
 
 
@@ -238,14 +354,25 @@ def _validate_together(items: list[_Pending], suite_name: str, table: str) -> No
     Suites with rules across rows (a provider once per publication) are not
     batched: those rules hold within a file.
     """
-    frames = [pd.read_parquet(item.incoming) for item in items]
-    typed, quarantine, _, _ = validate_file(pd.concat(frames, ignore_index=True), table, suite_name)
+    frames = []
+    for item in items:
+        frame = pd.read_parquet(item.incoming)
+        if item.replaced is not None:
+            frame, history = item.replaced.route(frame, table)
+            item.outcome.rows_superseded = len(history)
+            write_parquet_atomically(history, item.history)
+        frames.append(frame)
+    together = pd.concat(frames, ignore_index=True)
+    if together.empty:
+        typed, quarantine = empty(SCHEMAS[table]), _quarantine_schema()
+    else:
+        typed, quarantine, _, _ = validate_file(together, table, suite_name)
     for item, frame in zip(items, frames, strict=True):
         sha = item.outcome.sha256
         mine = typed[typed["sha256"] == sha].reset_index(drop=True)
         held = quarantine[quarantine["sha256"] == sha].reset_index(drop=True)
         whole = held[held["action"] == "record quarantined"]
-        item.outcome.rows_in = len(frame)
+        item.outcome.rows_in = len(frame) + item.outcome.rows_superseded
         item.outcome.rows_valid = len(mine)
         item.outcome.records_quarantined = int(whole["row_number"].nunique())
         item.outcome.quarantine_entries = len(held)
@@ -270,10 +397,13 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
         target = raw_file(home, entry.table, entry.key)
         held = quarantine_file(home, entry.table, entry.key)
         sidecar = target.with_suffix(".json")
-        keep.update({target, held, sidecar})
+        history = history_file(home, entry.table, entry.key)
+        replaced = _Replaced.load(superseded_file(home, entry.table, entry.key))
+        keep.update({target, held, sidecar, history})
         if target.exists() and held.exists() and sidecar.exists():
             cached = FileValidation(**json.loads(sidecar.read_text()))
-            if cached.suite_hash == suite_hash:
+            digest = replaced.digest if replaced else ""
+            if cached.suite_hash == suite_hash and cached.superseded == digest:
                 report.files.append(cached)
                 continue
         outcome = FileValidation(
@@ -287,9 +417,10 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
             records_quarantined=0,
             quarantine_entries=0,
             max_quarantine_share=suite.max_quarantine_share,
+            superseded=replaced.digest if replaced else "",
         )
         incoming = incoming_file(home, entry.table, entry.key)
-        item = _Pending(incoming, target, held, sidecar, entry.rows, outcome)
+        item = _Pending(incoming, target, held, sidecar, entry.rows, outcome, history, replaced)
         groups.setdefault((entry.table, suite_name), []).append(item)
         report.files.append(outcome)
     for (table, suite_name), items in groups.items():
@@ -306,8 +437,45 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
         if batch:
             _validate_together(batch, suite_name, table)
     for table in feed.tables:
-        for folder in (home.raw / table, home.quarantine / table):
+        for folder in (home.raw / table, home.quarantine / table, home.raw / "_history" / table):
             for stale in folder.glob("*"):
                 if stale.name != "_empty.parquet" and stale not in keep:
                     stale.unlink()
+    _write_landing(home, manifest, report)
     return report
+
+
+def _write_landing(home: Home, manifest: IngestReport, report: FeedValidation) -> None:
+    """Where every file in landing went: loaded, quarantined, superseded, or not loaded."""
+    outcomes = {(f.sha256, f.table): f for f in report.files}
+    loaded = {e.sha256 for e in manifest.files if e.table}
+    rows = []
+    for entry in manifest.files:
+        outcome = outcomes.get((entry.sha256, entry.table)) if entry.table else None
+        if outcome is None:
+            status = "duplicate" if entry.sha256 in loaded else "not loaded"
+        elif outcome.rows_superseded and outcome.rows_superseded == outcome.rows_in:
+            status = "superseded"
+        elif outcome.rows_superseded:
+            status = "partly superseded"
+        else:
+            status = "current"
+        rows.append(
+            {
+                "feed": manifest.feed,
+                "table_name": entry.table,
+                "source_file": entry.source,
+                "sha256": entry.sha256,
+                "file_kind": entry.kind,
+                "arrival_order": entry.arrival or None,
+                "status": status,
+                "rows_in": outcome.rows_in if outcome else 0,
+                "rows_loaded": outcome.rows_valid if outcome else 0,
+                "records_quarantined": outcome.records_quarantined if outcome else 0,
+                "rows_superseded": outcome.rows_superseded if outcome else 0,
+                "superseded_by": "; ".join(entry.superseded_by) or None,
+                "note": entry.note or None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(LANDING_COLUMNS)).astype(LANDING_COLUMNS)
+    write_parquet_atomically(frame, landing_file(home, manifest.feed))
