@@ -23,6 +23,7 @@ from dagster_project.publish.assets import (  # noqa: E402
 from dagster_project.resources import HomeResource  # noqa: E402
 from dagster_project.retries import LockRetryingDbtCliResource  # noqa: E402
 from dagster_project.schedules import build_schedules  # noqa: E402
+from dagster_project.sensors import build_landing_sensor  # noqa: E402
 from dagster_project.transform.assets import warehouse_models  # noqa: E402
 from dagster_project.transform.project import DBT_PROJECT, dbt_executable  # noqa: E402
 from dagster_project.validation.assets import VALIDATION_ASSETS  # noqa: E402
@@ -70,6 +71,7 @@ defs = dg.Definitions(
     ],
     jobs=[build_everything, build_without_pdfs, build_publication, build_warehouse],
     schedules=build_schedules(build_everything),
+    sensors=[build_landing_sensor(build_everything, HOME)],
     resources={
         "home": HomeResource(
             root=str(HOME.root), landing=str(HOME.landing_dir) if HOME.landing_dir else None

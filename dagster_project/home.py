@@ -16,6 +16,21 @@ HOME_ENV = "QA_HOME"
 LANDING_ENV = "QA_LANDING"
 
 
+# No telemetry; freshness policies shown in the UI; and one run at a time from the queue
+# (schedules, the sensor, backfills and the UI's launches), because dbt's warehouse and the
+# publication each have a single writer and colliding runs would only wait on each other's
+# locks. Runs from `qa run` execute in their own process and take the publisher's lock.
+INSTANCE_SETTINGS = """\
+telemetry:
+  enabled: false
+freshness:
+  enabled: true
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+
+
 @dataclass(frozen=True)
 class Home:
     root: Path
@@ -78,7 +93,7 @@ class Home:
             folder.mkdir(parents=True, exist_ok=True)
         settings = self.dagster / "dagster.yaml"
         if not settings.exists():
-            settings.write_text("telemetry:\n  enabled: false\n")
+            settings.write_text(INSTANCE_SETTINGS)
         return self
 
 

@@ -1,5 +1,7 @@
 """Ingest assets: one per feed, landing files to parsed Parquet."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from dagster_project.ingest.feeds import FEEDS, IngestReport, ingest_feed
@@ -11,16 +13,33 @@ def _metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
     header = "| file | kind | table | rows | sha256 | note |\n|---|---|---|---|---|---|\n"
     rows = "\n".join(
         f"| {f.source} | {f.kind} | {f.table or 'skipped'} | {f.rows} | {f.sha256[:12]} "
-        f"| {f.note} |"
+        f"| {_note(f)} |"
         for f in report.files
     )
     table = header + rows
     return {
         "files": dg.MetadataValue.int(len(report.files)),
+        "rows_superseded": dg.MetadataValue.int(sum(f.rows_superseded for f in report.files)),
         "rows_in": dg.MetadataValue.int(sum(report.rows_by_table.values())),
         **{f"rows_{t}": dg.MetadataValue.int(n) for t, n in sorted(report.rows_by_table.items())},
         "source_files": dg.MetadataValue.md(table if report.files else "No files in landing."),
     }
+
+
+# Feeds published every month: UKHSA's counts and NHS England's FFT are out by mid-month, so
+# by 09:00 on the 20th their ingest should have run since the 10th (the monthly refresh runs
+# on the 15th). A feed that fails this in the UI has missed a month.
+MONTHLY_FEEDS = ("hcai", "fft")
+MONTHLY_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 9 20 * *", lower_bound_delta=timedelta(days=10), timezone="Europe/London"
+)
+
+
+def _note(entry) -> str:
+    if not entry.rows_superseded:
+        return entry.note
+    replaced = f"{entry.rows_superseded} rows superseded by {', '.join(entry.superseded_by)}"
+    return f"{entry.note}; {replaced}" if entry.note else replaced
 
 
 def build_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
@@ -32,6 +51,7 @@ def build_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
         description=f"{feed.description} Landing files parsed as text, stamped with "
         "file, checksum and line number.",
         kinds={"python", "parquet"},
+        freshness_policy=MONTHLY_FRESHNESS if feed_name in MONTHLY_FEEDS else None,
     )
     def _ingest(context: dg.AssetExecutionContext, home: HomeResource) -> dg.MaterializeResult:
         try:

@@ -5,8 +5,10 @@ lock (see dagster_project/retries.py); any other failure fails the step at once.
 """
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource
 
+from dagster_project.previews import table_preview
 from dagster_project.publish.data_dictionary import build_data_dictionary
 from dagster_project.publish.narrative import NARRATIVE_FOLDER
 from dagster_project.publish.pdf import print_site
@@ -15,6 +17,9 @@ from dagster_project.publish.snapshot import publish
 from dagster_project.resources import HomeResource
 from dagster_project.retries import retry_when_locked
 from dagster_project.transform.assets import published_model_keys
+
+# Shown on the publication's page: the headline table and where every delivered file went.
+PREVIEWED = ("core_indicators", "landing_history")
 
 
 @dg.asset(
@@ -30,12 +35,15 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     with retry_when_locked(context):
         publication = publish(home.home())
+        with duckdb.connect(str(publication.path), read_only=True) as con:
+            previews = {f"preview_{t}": table_preview(con, t) for t in PREVIEWED}
     return dg.MaterializeResult(
         metadata={
             "publication_id": publication.publication_id,
             "path": dg.MetadataValue.path(str(publication.path)),
             "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
             **{f"rows_{t}": dg.MetadataValue.int(n) for t, n in publication.row_counts.items()},
+            **previews,
         }
     )
 

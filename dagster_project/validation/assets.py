@@ -8,7 +8,9 @@ built from what is left would mislead.
 
 import dagster as dg
 
+from dagster_project.home import Home
 from dagster_project.ingest.feeds import FEEDS
+from dagster_project.previews import parquet_preview
 from dagster_project.resources import HomeResource
 from dagster_project.validation.run import FeedValidation, validate_feed
 
@@ -31,7 +33,7 @@ def _check_specs(table: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _results(report: FeedValidation, table: str):
+def _results(report: FeedValidation, table: str, home: Home):
     totals = report.totals(table)
     files = [f for f in report.files if f.table == table]
     by_rule: dict[str, int] = {}
@@ -77,6 +79,13 @@ def _results(report: FeedValidation, table: str):
             "rows_valid": totals["rows_valid"],
             "records_quarantined": totals["records_quarantined"],
             "quarantine_entries": totals["quarantine_entries"],
+            "rows_superseded": totals["rows_superseded"],
+            "preview": parquet_preview(
+                sorted(
+                    p for p in (home.raw / table).glob("*.parquet") if p.name != "_empty.parquet"
+                ),
+                drop=("sha256", "load_id", "file_kind"),
+            ),
             "source_files": dg.MetadataValue.json(
                 [{"file": f.source, "sha256": f.sha256, "rows": f.rows_in} for f in files]
             ),
@@ -104,14 +113,20 @@ def build_validation_asset(feed_name: str) -> dg.AssetsDefinition:
         check_specs=[spec for table in feed.tables for spec in _check_specs(table)],
     )
     def _validate(context: dg.AssetExecutionContext, home: HomeResource):
-        report = validate_feed(home.home(), feed_name)
+        h = home.home()
+        report = validate_feed(h, feed_name)
         for f in report.files:
             context.log.info(
                 f"{f.source}: {f.rows_valid} of {f.rows_in} rows valid, "
                 f"{f.records_quarantined} quarantined, {f.quarantine_entries} quarantine entries"
+                + (
+                    f", {f.rows_superseded} superseded by a later delivery"
+                    if f.rows_superseded
+                    else ""
+                )
             )
         for table in feed.tables:
-            yield from _results(report, table)
+            yield from _results(report, table, h)
 
     return _validate
 

@@ -118,8 +118,7 @@ def _assert_next_run_publishes(home: Home, before: tuple[str, dict[str, int], st
     _assert_same_rows(rows_before, _published_rows(home))
 
 
-def test_killed_during_dbt(home):
-    before = _publication(home)
+def _kill_during_dbt(home: Home) -> None:
     logs = home.dagster / "logs"
     earlier = set(logs.glob("*.log"))
     run = _start_run(home)
@@ -136,13 +135,9 @@ def test_killed_during_dbt(home):
         assert run.poll() is None, f"the run ended before dbt was seen: {run.stderr.read()}"
     finally:
         _kill(run)
-    assert _publication(home) == before
-    _assert_next_run_publishes(home, before)
 
 
-@pytest.mark.parametrize("moment", ["writing", "renaming"])
-def test_killed_while_publishing(home, moment):
-    before = _publication(home)
+def _kill_while_publishing(home: Home, moment: str) -> None:
     run = _start_run(home, **{FAULT_PAUSE_ENV: moment})
     try:
         assert run.stderr is not None
@@ -155,7 +150,20 @@ def test_killed_while_publishing(home, moment):
         assert any(name.endswith(".tmp") for name in _leftovers(home)), _leftovers(home)
     finally:
         _kill(run)
-    assert _publication(home) == before
+
+
+def test_killed_runs_leave_the_publication_whole_and_the_next_run_completes(home):
+    """Killed during dbt, while writing the new publication, and between writing and
+    renaming it: after each, readers see the previous publication, whole. One run after
+    all three completes (each kill leaves its own debris, which it must clear)."""
+    before = _publication(home)
+    for moment, kill in (
+        ("during dbt", _kill_during_dbt),
+        ("writing", lambda h: _kill_while_publishing(h, "writing")),
+        ("renaming", lambda h: _kill_while_publishing(h, "renaming")),
+    ):
+        kill(home)
+        assert _publication(home) == before, f"killed {moment}: the publication changed"
     _assert_next_run_publishes(home, before)
 
 
@@ -262,3 +270,60 @@ def test_an_unreadable_file_is_not_retried(home):
     assert any(path.name in failure for failure in outcome.failures), outcome.failures
     assert outcome.retried == []
     assert _publication(home) == before
+
+
+def test_a_reissued_file_replaces_its_predecessor_and_a_repeat_loads_once(home):
+    """NHS Digital re-issues a SHMI publication with one trust's deaths corrected, and the
+    first issue is also delivered twice (a copy under another name). The published figures
+    are the re-issue's; the first issue's rows are kept in the warehouse's history; the
+    landing history says what became of each file."""
+    folder = home.landing / "shmi"
+    original = sorted(folder.glob("shmi-*.csv"))[-1]
+    header, first, *rest = original.read_text().splitlines()
+    cells = first.split(",")
+    code, observed = cells[1], int(cells[4])
+    cells[4] = str(observed + 7)
+    cells[6] = f"{(observed + 7) / float(cells[5]):.4f}"  # the ratio, re-issued with them
+    reissue = folder / original.name.replace(".csv", "-reissued.csv")
+    reissue.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
+    copy = folder / f"copy-of-{original.name}"
+    copy.write_bytes(original.read_bytes())
+    try:
+        outcome = run_pipeline(home, job_name="build_publication")
+        assert outcome.success, outcome.failures
+        con = duckdb.connect(str(home.published_db), read_only=True)
+        try:
+            published = con.execute(
+                "select observed_deaths from shmi where provider_code = ? "
+                "order by publication desc limit 1",
+                [code],
+            ).fetchone()
+            history = dict(
+                con.execute(
+                    "select source_file, status from landing_history where feed = 'shmi' "
+                    "and source_file in (?, ?, ?)",
+                    [original.name, copy.name, reissue.name],
+                ).fetchall()
+            )
+        finally:
+            con.close()
+        assert published == (observed + 7,)
+        # The copy sorts first by name, so it is the one loaded; the original is its duplicate.
+        assert history == {
+            copy.name: "superseded",
+            original.name: "duplicate",
+            reissue.name: "current",
+        }
+        warehouse = duckdb.connect(str(home.warehouse_db), read_only=True)
+        try:
+            kept = warehouse.execute(
+                "select count(*), min(superseded_by_file), "
+                "max(json_extract_string(record, '$.observed')) filter (where row_number = 2) "
+                "from history.superseded_rows where table_name = 'shmi'"
+            ).fetchone()
+        finally:
+            warehouse.close()
+        assert kept == (1 + len(rest), reissue.name, str(observed))
+    finally:
+        reissue.unlink()
+        copy.unlink()

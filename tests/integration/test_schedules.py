@@ -30,3 +30,74 @@ def test_schedules_run_the_whole_pipeline_in_uk_time(defs, name, cron):
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     job = defs.resolve_job_def(schedule.job_name)
     assert dg.AssetKey(["site", "data_dictionary"]) in job.asset_layer.executable_asset_keys
+
+
+def _sensor_tick(defs: dg.Definitions, sensor: dg.SensorDefinition, cursor: str | None):
+    context = dg.build_sensor_context(cursor=cursor, definitions=defs)
+    result = sensor.evaluate_tick(context)
+    return result, context.cursor
+
+
+@pytest.fixture
+def landing_sensor(defs, tmp_path):
+    from dagster_project.definitions import build_everything
+    from dagster_project.home import Home
+    from dagster_project.sensors import build_landing_sensor
+
+    home = Home(tmp_path / "home").ensure()
+    return home, build_landing_sensor(build_everything, home)
+
+
+def test_the_landing_sensor_is_in_the_definitions_and_starts_stopped(defs):
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert sensor.job_name == "build_everything"
+
+
+def test_a_new_file_requests_one_run_of_its_feed_and_what_it_feeds(defs, landing_sensor):
+    home, sensor = landing_sensor
+    folder = home.landing / "vte"
+    folder.mkdir(parents=True)
+    (folder / "vte-2024-25.csv").write_text(
+        "Org code,Quarter,Admitted,Risk assessed\nRA1,2024-25 Q1,10,9\n"
+    )
+
+    result, cursor = _sensor_tick(defs, sensor, None)
+    (request,) = result.run_requests
+    selected = set(request.asset_selection)
+    assert dg.AssetKey(["ingest", "vte"]) in selected
+    assert dg.AssetKey(["raw", "vte_assessments"]) in selected
+    assert dg.AssetKey(["published", "quality_duckdb"]) in selected
+    assert dg.AssetKey(["ingest", "fft"]) not in selected  # other feeds are not re-read
+    assert request.tags["qa/feeds"] == "vte"
+
+    # Unchanged: nothing to do, and the reason says so.
+    again, cursor = _sensor_tick(defs, sensor, cursor)
+    assert again.run_requests == []
+    assert "No new file contents" in again.skip_message
+
+    # The same bytes under another name, or touched: still nothing.
+    (folder / "copy-of-vte-2024-25.csv").write_bytes((folder / "vte-2024-25.csv").read_bytes())
+    (folder / "vte-2024-25.csv").touch()
+    again, cursor = _sensor_tick(defs, sensor, cursor)
+    assert again.run_requests == []
+
+    # A re-issue under the old name is new contents: a run, and a later arrival.
+    (folder / "vte-2024-25.csv").write_text(
+        "Org code,Quarter,Admitted,Risk assessed\nRA1,2024-25 Q1,10,10\n"
+    )
+    changed, cursor = _sensor_tick(defs, sensor, cursor)
+    (request,) = changed.run_requests
+    from dagster_project.ingest.arrivals import read_register
+
+    assert sorted(a.order for a in read_register(home).values()) == [1, 2]
+
+
+def test_feeds_published_monthly_carry_a_freshness_policy(defs):
+    graph = defs.resolve_asset_graph()
+    for feed in ("hcai", "fft"):
+        policy = graph.get(dg.AssetKey(["ingest", feed])).freshness_policy
+        assert isinstance(policy, dg.FreshnessPolicy), feed
+        assert policy.deadline_cron == "0 9 20 * *" and policy.timezone == "Europe/London"
+    # Annual and quarterly feeds are not expected monthly: no policy to go red every month.
+    assert graph.get(dg.AssetKey(["ingest", "proms"])).freshness_policy is None
