@@ -48,7 +48,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(home: Home, console: Console, job: str = "build_everything") -> int:
+def _run(
+    home: Home, console: Console, job: str = "build_everything", year: str | None = None
+) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from dagster_project.runner import run_pipeline
@@ -73,7 +75,7 @@ def _run(home: Home, console: Console, job: str = "build_everything") -> int:
             elif step in tasks and kind == "STEP_RESTARTED":
                 progress.update(tasks[step], description=f"{step} … (trying again)")
 
-        outcome = run_pipeline(home, on_event=on_event, job_name=job)
+        outcome = run_pipeline(home, on_event=on_event, job_name=job, year=year)
     for retried in outcome.retried:
         console.print(f"[yellow]Retried:[/] {retried}")
     for check in outcome.failed_checks:
@@ -100,9 +102,17 @@ def _run(home: Home, console: Console, job: str = "build_everything") -> int:
     return 0
 
 
+def _financial_year(text: str) -> str:
+    from dagster_project.partitions import is_financial_year
+
+    if not is_financial_year(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a financial year like 2024-25")
+    return text
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     home = resolve_home(args.home, args.landing).ensure()
-    return _run(home, _console(args.quiet), args.job)
+    return _run(home, _console(args.quiet), args.job, args.year)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -317,8 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--job",
         default="build_everything",
-        choices=["build_everything", "build_without_pdfs", "build_publication", "build_warehouse"],
-        help="which job (default every stage; build_without_pdfs skips printing the PDFs)",
+        choices=[
+            "build_everything",
+            "build_without_pdfs",
+            "build_publication",
+            "build_warehouse",
+            "quality_accounts",
+        ],
+        help="which job (default every stage; build_without_pdfs skips printing the PDFs; "
+        "quality_accounts renders and prints the documents from the current publication)",
+    )
+    run.add_argument(
+        "--year",
+        type=_financial_year,
+        help="render and print the Quality Accounts of this financial year only (e.g. "
+        "2024-25); the stages before them run whole",
     )
     run.set_defaults(func=cmd_run)
 

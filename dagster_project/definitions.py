@@ -14,6 +14,7 @@ HOME = resolve_home().ensure()
 export_home(HOME)
 
 from dagster_project.ingest.assets import INGEST_ASSETS  # noqa: E402
+from dagster_project.partitions import FINANCIAL_YEARS  # noqa: E402
 from dagster_project.publish.assets import (  # noqa: E402
     data_dictionary,
     published_warehouse,
@@ -52,6 +53,17 @@ build_publication = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+quality_accounts = dg.define_asset_job(
+    "quality_accounts",
+    selection=dg.AssetSelection.assets(
+        ["site", "quality_accounts"], ["site", "quality_account_pdfs"]
+    ),
+    partitions_def=FINANCIAL_YEARS,
+    description="The Quality Accounts (pages and PDFs) from the current publication: for one "
+    "financial year (a partition, or a backfill of several as one run), or every year.",
+    executor_def=dg.in_process_executor,
+)
+
 build_warehouse = dg.define_asset_job(
     "build_warehouse",
     selection=dg.AssetSelection.groups("ingest", "validation", "transform"),
@@ -69,7 +81,13 @@ defs = dg.Definitions(
         quality_account_site,
         quality_account_pdfs,
     ],
-    jobs=[build_everything, build_without_pdfs, build_publication, build_warehouse],
+    jobs=[
+        build_everything,
+        build_without_pdfs,
+        build_publication,
+        build_warehouse,
+        quality_accounts,
+    ],
     schedules=build_schedules(build_everything),
     sensors=[build_landing_sensor(build_everything, HOME)],
     resources={

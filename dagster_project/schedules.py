@@ -1,7 +1,8 @@
 """When the pipeline runs by itself: a monthly refresh and the annual Quality Account run.
 
 Both run the whole job over whatever is in landing, so a file dropped in during
-the month is published at the next refresh. They start stopped: a data engineer
+the month is published at the next refresh; the annual run asks for the partition
+of the financial year just ended, so its documents are the ones recorded as built. They start stopped: a data engineer
 switches them on in the UI (Automation) once landing is being fed, and the
 Dagster daemon (`dg dev` runs one) launches them. Times are UK civil time, so
 they stay at 06:00 across the change to and from British Summer Time.
@@ -9,7 +10,11 @@ they stay at 06:00 across the change to and from British Summer Time.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
+
+from dagster_project.partitions import FINANCIAL_YEARS
 
 TIMEZONE = "Europe/London"
 
@@ -39,9 +44,27 @@ def build_schedules(job: dg.UnresolvedAssetJobDefinition) -> list[dg.ScheduleDef
             cron_schedule=ANNUAL_CRON,
             execution_timezone=TIMEZONE,
             job=job,
+            execution_fn=_annual_run,
             default_status=dg.DefaultScheduleStatus.STOPPED,
-            description="Every asset on 1 June at 06:00 UK time: the year's Quality Account "
-            "pages, a month before the 30 June publication deadline.",
+            description="Every asset on 1 June at 06:00 UK time, the Quality Accounts for the "
+            "financial year just ended (its partition), a month before the 30 June deadline.",
             tags={"qa/schedule": "annual"},
         ),
     ]
+
+
+def year_ended_before(moment: datetime) -> str:
+    """The last financial year (April to March) wholly before `moment`."""
+    start = moment.year - 1 if moment.month >= 4 else moment.year - 2
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _annual_run(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    year = year_ended_before(context.scheduled_execution_time or datetime.now(UTC))
+    known = context.instance.get_dynamic_partitions(FINANCIAL_YEARS.name)
+    tags = {"qa/schedule": "annual", "qa/financial_year": year}
+    if year in known:
+        return dg.RunRequest(partition_key=year, tags=tags)
+    # No publication has held that year yet: render every year; the publish step adds the
+    # year as a partition if this run's data brings it.
+    return dg.RunRequest(tags=tags)

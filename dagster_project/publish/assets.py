@@ -8,8 +8,10 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
+from dagster_project.partitions import FINANCIAL_YEARS, add_years
 from dagster_project.previews import table_preview
 from dagster_project.publish.data_dictionary import build_data_dictionary
+from dagster_project.publish.document import load_site_data
 from dagster_project.publish.narrative import NARRATIVE_FOLDER
 from dagster_project.publish.pdf import print_site
 from dagster_project.publish.quality_account import render_site
@@ -37,9 +39,14 @@ def published_warehouse(
         publication = publish(home.home())
         with duckdb.connect(str(publication.path), read_only=True) as con:
             previews = {f"preview_{t}": table_preview(con, t) for t in PREVIEWED}
+        years = load_site_data(publication.path, None).all_years()
+    added = add_years(context.instance, years)
+    if added:
+        context.log.info(f"New financial years, now partitions of the Quality Accounts: {added}")
     return dg.MaterializeResult(
         metadata={
             "publication_id": publication.publication_id,
+            "financial_years": dg.MetadataValue.json(years),
             "path": dg.MetadataValue.path(str(publication.path)),
             "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
             **{f"rows_{t}": dg.MetadataValue.int(n) for t, n in publication.row_counts.items()},
@@ -48,25 +55,42 @@ def published_warehouse(
     )
 
 
+def _years(context: dg.AssetExecutionContext) -> list[str] | None:
+    """The run's financial years, or None (every year) for a run of the whole pipeline."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return list(context.partition_keys)
+    return None
+
+
 @dg.asset(
     key=["site", "quality_accounts"],
     group_name="publish",
     deps=[published_warehouse],
+    partitions_def=FINANCIAL_YEARS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description="site/: each provider's Quality Account per year (HTML and CSV, with its "
-    "narrative from landing/narratives/), a page per provider and per region, and the index.",
+    "narrative from landing/narratives/), a page per provider and per region, and the index. "
+    "Partitioned by financial year: a year re-renders alone; a run of the whole pipeline "
+    "renders every year.",
     kinds={"html"},
 )
 def quality_account_site(
     context: dg.AssetExecutionContext, home: HomeResource
 ) -> dg.MaterializeResult:
     h = home.home()
+    years = _years(context)
     with retry_when_locked(context):
         pages = render_site(
-            h.published_db, h.site, narrative_dir=h.landing / NARRATIVE_FOLDER, pdf=False
+            h.published_db,
+            h.site,
+            narrative_dir=h.landing / NARRATIVE_FOLDER,
+            pdf=False,
+            years=years,
         )
     return dg.MaterializeResult(
         metadata={
             "pages": dg.MetadataValue.int(len(pages)),
+            "financial_years": dg.MetadataValue.text(", ".join(years) if years else "every year"),
             "index": dg.MetadataValue.path(str(h.site / "index.html")),
         }
     )
@@ -76,12 +100,17 @@ def quality_account_site(
     key=["site", "quality_account_pdfs"],
     group_name="publish",
     deps=[quality_account_site],
+    partitions_def=FINANCIAL_YEARS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     description="The paginated PDF of every Quality Account page whose HTML changed, printed "
-    "by WeasyPrint a process per core (the slow part of publishing, so a step of its own).",
+    "by WeasyPrint a process per core (the slow part of publishing, so a step of its own). "
+    "Partitioned by financial year, like the pages.",
     kinds={"pdf"},
 )
-def quality_account_pdfs(home: HomeResource) -> dg.MaterializeResult:
-    printed, unchanged = print_site(home.home().site)
+def quality_account_pdfs(
+    context: dg.AssetExecutionContext, home: HomeResource
+) -> dg.MaterializeResult:
+    printed, unchanged = print_site(home.home().site, years=_years(context))
     return dg.MaterializeResult(
         metadata={
             "printed": dg.MetadataValue.int(len(printed)),

@@ -127,13 +127,14 @@ def render_site(
     *,
     narrative_dir: Path | None = None,
     pdf: bool = True,
+    years: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write each selected provider's documents per year, and the portal; return the paths.
 
     The portal always lists every provider in the published file (so rendering a
-    subset leaves a complete index); its links assume the other providers'
-    documents were rendered by an earlier or concurrent run. A malformed narrative
-    file raises `NarrativeError` before anything is written.
+    subset of providers or `years` leaves a complete index); its links assume the
+    other documents were rendered by an earlier or concurrent run. A malformed
+    narrative file raises `NarrativeError` before anything is written.
     """
     data = load_site_data(Path(published_db), narrative_dir)
     site = Path(site_dir)
@@ -143,6 +144,8 @@ def render_site(
     selected = _selected(data, provider_codes)
     for provider in selected:
         for year in data.years_for(provider.code):
+            if years is not None and year not in years:
+                continue
             document = render_document(env, data, provider, year, site)
             pages.append(document[0])
             written += document
@@ -152,7 +155,7 @@ def render_site(
         # prints in a step of its own (site/quality_account_pdfs) with print_site.
         print_pages(pages)
         written += [page.parent / PDF_NAME for page in pages]
-    if provider_codes is None:
+    if provider_codes is None and years is None:
         _remove_withdrawn(site, data)
     return sorted(written)
 

@@ -89,3 +89,10 @@ def test_query_reads_the_publication_and_refuses_writes(synthetic_run):
                    "--format", "json")  # fmt: skip
     assert regional.returncode == 0, regional.stderr
     assert {row["region_code"] for row in json.loads(regional.stdout)} == {"Y56"}
+
+
+def test_run_refuses_a_year_that_is_not_a_financial_year(tmp_path):
+    done = _qa("run", "--home", str(tmp_path / "home"), "--year", "2024/25")
+    assert done.returncode == 2
+    assert "'2024/25' is not a financial year like 2024-25" in done.stderr
+    assert not (tmp_path / "home" / "published").exists()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import dagster as dg
 import pytest
+
+LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +106,38 @@ def test_feeds_published_monthly_carry_a_freshness_policy(defs):
         assert policy.deadline_cron == "0 9 20 * *" and policy.timezone == "Europe/London"
     # Annual and quarterly feeds are not expected monthly: no policy to go red every month.
     assert graph.get(dg.AssetKey(["ingest", "proms"])).freshness_policy is None
+
+
+@pytest.mark.parametrize(
+    ("moment", "year"),
+    [
+        (datetime(2026, 6, 1, 6, tzinfo=LONDON), "2025-26"),
+        (datetime(2026, 3, 31, 23, tzinfo=LONDON), "2024-25"),
+        (datetime(2026, 4, 1, 0, tzinfo=LONDON), "2025-26"),
+    ],
+)
+def test_the_year_just_ended(moment, year):
+    from dagster_project.schedules import year_ended_before
+
+    assert year_ended_before(moment) == year
+
+
+def test_the_annual_run_renders_the_year_just_ended_as_its_partition(defs):
+    schedule = defs.resolve_schedule_def("annual_quality_accounts")
+    june = datetime(2026, 6, 1, 6, tzinfo=LONDON)
+    repository = defs.get_repository_def()
+    with dg.instance_for_test() as instance:
+        (before,) = schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=june, repository_def=repository
+            )
+        ).run_requests
+        assert before.partition_key is None  # no publication has held 2025-26 yet: every year
+        instance.add_dynamic_partitions("financial_year", ["2024-25", "2025-26"])
+        (request,) = schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=june, repository_def=repository
+            )
+        ).run_requests
+    assert request.partition_key == "2025-26"
+    assert request.tags["qa/financial_year"] == "2025-26"
