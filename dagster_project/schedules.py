@@ -2,10 +2,11 @@
 
 Both run the whole job over whatever is in landing, so a file dropped in during
 the month is published at the next refresh; the annual run asks for the partition
-of the financial year just ended, so its documents are the ones recorded as built. They start stopped: a data engineer
-switches them on in the UI (Automation) once landing is being fed, and the
-Dagster daemon (`dg dev` runs one) launches them. Times are UK civil time, so
-they stay at 06:00 across the change to and from British Summer Time.
+of the financial year just ended, so its documents are the ones recorded as
+built. They start stopped: a data engineer switches them on in the UI
+(Automation) once landing is being fed, and the Dagster daemon (`dg dev` runs
+one) launches them. Times are UK civil time, so they stay at 06:00 across the
+change to and from British Summer Time.
 """
 
 from __future__ import annotations
