@@ -399,7 +399,9 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
         sidecar = target.with_suffix(".json")
         history = history_file(home, entry.table, entry.key)
         replaced = _Replaced.load(superseded_file(home, entry.table, entry.key))
-        keep.update({target, held, sidecar, history})
+        keep.update({target, held, sidecar})
+        if replaced is not None:  # else any history left from an earlier decision goes
+            keep.add(history)
         if target.exists() and held.exists() and sidecar.exists():
             cached = FileValidation(**json.loads(sidecar.read_text()))
             digest = replaced.digest if replaced else ""

@@ -176,3 +176,18 @@ def test_manual_runs_record_what_no_sensor_saw_in_name_order(home):
     assert [f.superseded_by for f in manifest.files if f.source == "inpatient-a.csv"] == [
         ["inpatient-b.csv"]
     ]
+
+
+def test_withdrawing_the_later_file_makes_the_first_current_again(home):
+    _deliver(home, "fft", "inpatient-april.csv", _fft("April", {"RA1": "60,30,5,3,1,1,100,400"}))
+    later = _deliver(
+        home, "fft", "inpatient-april-v2.csv", _fft("April", {"RA1": "61,30,5,3,1,1,101,400"})
+    )
+    _run(home, "fft")
+    later.unlink()
+    report = _run(home, "fft")
+    assert _raw(home, "fft_responses", "select source_file, very_good from t") == [
+        ("inpatient-april.csv", 60)
+    ]
+    assert _raw(home, "fft_responses", "select count(*) from history") == [(0,)]
+    assert report.totals()["rows_superseded"] == 0
