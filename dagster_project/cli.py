@@ -333,9 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
             "build_publication",
             "build_warehouse",
             "quality_accounts",
+            "republish",
         ],
         help="which job (default every stage; build_without_pdfs skips printing the PDFs; "
-        "quality_accounts renders and prints the documents from the current publication)",
+        "quality_accounts renders and prints the documents from the current publication; "
+        "republish publishes the warehouse as it stands)",
     )
     run.add_argument(
         "--year",

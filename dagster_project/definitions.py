@@ -64,6 +64,14 @@ quality_accounts = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+republish = dg.define_asset_job(
+    "republish",
+    selection=dg.AssetSelection.assets(["published", "quality_duckdb"]),
+    description="A new publication from the warehouse as it stands, without ingest or dbt: for "
+    "when only the publication step failed (a full disk, a killed process).",
+    executor_def=dg.in_process_executor,
+)
+
 build_warehouse = dg.define_asset_job(
     "build_warehouse",
     selection=dg.AssetSelection.groups("ingest", "validation", "transform"),
@@ -87,6 +95,7 @@ defs = dg.Definitions(
         build_publication,
         build_warehouse,
         quality_accounts,
+        republish,
     ],
     schedules=build_schedules(build_everything),
     sensors=[build_landing_sensor(build_everything, HOME)],

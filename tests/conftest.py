@@ -1,4 +1,4 @@
-"""Shared fixtures: one synthetic pipeline run per session, and the real NHS data when present."""
+"""Shared fixtures: the synthetic runs shared across modules, and the real NHS data when present."""
 
 from __future__ import annotations
 
@@ -58,3 +58,25 @@ def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> SyntheticRun:
     write_synthetic_region(home.landing, truth_path, providers=24, seed=7)
     outcome = run_pipeline(home, job_name="build_without_pdfs")
     return SyntheticRun(home, json.loads(truth_path.read_text()), outcome)
+
+
+@pytest.fixture(scope="session")
+def small_region(tmp_path_factory: pytest.TempPathFactory):
+    """A small region (12 providers, one year, PROMs, organisations and SHMI), run once
+    without the PDFs, for the modules that break, kill, lock and re-run the pipeline.
+
+    They share it to keep the suite quick, so each test must leave landing as it found it
+    (the publication and warehouse are theirs to rebuild).
+    """
+    from dagster_project.home import resolve_home
+    from dagster_project.runner import run_pipeline
+    from dagster_project.synth import write_synthetic_region
+
+    root = tmp_path_factory.mktemp("small_region")
+    home = resolve_home(root).ensure()
+    write_synthetic_region(
+        home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=3, feeds=[]
+    )
+    outcome = run_pipeline(home, job_name="build_without_pdfs")
+    assert outcome.success, outcome.failures
+    return home

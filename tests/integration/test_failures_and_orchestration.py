@@ -10,9 +10,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dagster_project.home import Home, resolve_home
+from dagster_project.home import Home
 from dagster_project.runner import run_pipeline
-from dagster_project.synth import write_synthetic_region
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +21,8 @@ def _digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def published_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """A small region, published once; each test adds a bad file and must leave it as it was."""
-    root = tmp_path_factory.mktemp("failures_home")
-    home = resolve_home(root).ensure()
-    write_synthetic_region(
-        home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=3, feeds=[]
-    )
-    outcome = run_pipeline(home, job_name="build_without_pdfs")
-    assert outcome.success, outcome.failures
-    return home
+def published_home(small_region: Home) -> Home:
+    return small_region
 
 
 @pytest.fixture

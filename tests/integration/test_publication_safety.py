@@ -10,11 +10,11 @@ container is stopped). The moments are chosen like this:
   starts, so the kill lands inside dbt.
 * while the new publication is being written, and between writing it and
   renaming it into place: for a small region these moments last milliseconds,
-  too short to hit reliably by watching files. So the run is started with
-  QA_FAULT_PAUSE_PUBLISH=writing or =renaming, which the publish step (and
-  nothing else) reads: it stops at that point, says so on stderr, and waits to
-  be killed. The test also checks the temporary file is there, so the kill
-  really did come mid-publication.
+  too short to hit reliably by watching files. So the run (of the `republish`
+  job: the publish step alone) is started with QA_FAULT_PAUSE_PUBLISH=writing
+  or =renaming, which the publish step (and nothing else) reads: it stops at
+  that point, says so on stderr, and waits to be killed. The test also checks
+  the temporary file is there, so the kill really did come mid-publication.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ import sys
 import textwrap
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.home import Home, resolve_home
+from dagster_project.home import Home
 from dagster_project.publish.snapshot import FAULT_PAUSE_ENV
 from dagster_project.runner import run_pipeline
-from dagster_project.synth import write_synthetic_region
 
 pytestmark = pytest.mark.slow
 
@@ -43,15 +43,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    root = tmp_path_factory.mktemp("safety_home")
-    home = resolve_home(root).ensure()
-    write_synthetic_region(
-        home.landing, root / "truth.json", providers=12, years=["2024-25"], seed=9, feeds=[]
-    )
-    outcome = run_pipeline(home, job_name="build_publication")
-    assert outcome.success, outcome.failures
-    return home
+def home(small_region: Home) -> Home:
+    return small_region
 
 
 def _publication(home: Home) -> tuple[str, dict[str, int], str]:
@@ -70,7 +63,7 @@ def _publication(home: Home) -> tuple[str, dict[str, int], str]:
     return publication_id, counts, pointer
 
 
-def _start_run(home: Home, **env: str) -> subprocess.Popen:
+def _start_run(home: Home, job: str = "build_publication", **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -81,7 +74,7 @@ def _start_run(home: Home, **env: str) -> subprocess.Popen:
             "--home",
             str(home.root),
             "--job",
-            "build_publication",
+            job,
         ],
         cwd=REPO_ROOT,
         env={**os.environ, **env},
@@ -138,7 +131,9 @@ def _kill_during_dbt(home: Home) -> None:
 
 
 def _kill_while_publishing(home: Home, moment: str) -> None:
-    run = _start_run(home, **{FAULT_PAUSE_ENV: moment})
+    # The publication step alone (the `republish` job): the same code as in a whole run,
+    # without a dbt build before it that the kill does not need.
+    run = _start_run(home, "republish", **{FAULT_PAUSE_ENV: moment})
     try:
         assert run.stderr is not None
         said: list[str] = []
@@ -153,14 +148,16 @@ def _kill_while_publishing(home: Home, moment: str) -> None:
 
 
 def test_killed_runs_leave_the_publication_whole_and_the_next_run_completes(home):
-    """Killed during dbt, while writing the new publication, and between writing and
-    renaming it: after each, readers see the previous publication, whole. One run after
+    """Killed while writing the new publication, between writing and renaming it, and
+    during dbt: after each, readers see the previous publication, whole. One run after
     all three completes (each kill leaves its own debris, which it must clear)."""
     before = _publication(home)
+    # The publication-step kills first, while the warehouse they publish from is whole;
+    # the kill during dbt last, since it may leave the warehouse mid-build.
     for moment, kill in (
-        ("during dbt", _kill_during_dbt),
         ("writing", lambda h: _kill_while_publishing(h, "writing")),
         ("renaming", lambda h: _kill_while_publishing(h, "renaming")),
+        ("during dbt", _kill_during_dbt),
     ):
         kill(home)
         assert _publication(home) == before, f"killed {moment}: the publication changed"
@@ -222,8 +219,76 @@ HOLDER = textwrap.dedent(
 )
 
 
-def test_a_locked_warehouse_is_waited_for_then_built(home):
-    """Another process holds the warehouse until dbt has met the lock; dbt then tries again."""
+@dataclass(frozen=True)
+class Reissue:
+    original: Path
+    copy: Path
+    reissue: Path
+    provider: str
+    observed: int
+    rows: int
+
+
+def _deliver_reissue(home: Home) -> Reissue:
+    """NHS Digital re-issues a SHMI publication with one trust's deaths corrected, and the
+    first issue is delivered again under another name."""
+    folder = home.landing / "shmi"
+    original = sorted(folder.glob("shmi-*.csv"))[-1]
+    header, first, *rest = original.read_text().splitlines()
+    cells = first.split(",")
+    code, observed = cells[1], int(cells[4])
+    cells[4] = str(observed + 7)
+    cells[6] = f"{(observed + 7) / float(cells[5]):.4f}"  # the ratio, re-issued with them
+    reissue = folder / original.name.replace(".csv", "-reissued.csv")
+    reissue.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
+    copy = folder / f"copy-of-{original.name}"
+    copy.write_bytes(original.read_bytes())
+    return Reissue(original, copy, reissue, code, observed, 1 + len(rest))
+
+
+def _assert_reissue_published(home: Home, delivered: Reissue) -> None:
+    """The published figure is the re-issue's; the first issue's rows are kept in the
+    warehouse's history; the landing history says what became of each file."""
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        published = con.execute(
+            "select observed_deaths from shmi where provider_code = ? "
+            "order by publication desc limit 1",
+            [delivered.provider],
+        ).fetchone()
+        history = dict(
+            con.execute(
+                "select source_file, status from landing_history where feed = 'shmi' "
+                "and source_file in (?, ?, ?)",
+                [delivered.original.name, delivered.copy.name, delivered.reissue.name],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert published == (delivered.observed + 7,)
+    # The copy sorts first by name, so it is the one loaded; the original is its duplicate.
+    assert history == {
+        delivered.copy.name: "superseded",
+        delivered.original.name: "duplicate",
+        delivered.reissue.name: "current",
+    }
+    warehouse = duckdb.connect(str(home.warehouse_db), read_only=True)
+    try:
+        kept = warehouse.execute(
+            "select count(*), min(superseded_by_file), "
+            "max(json_extract_string(record, '$.observed')) filter (where row_number = 2) "
+            "from history.superseded_rows where table_name = 'shmi'"
+        ).fetchone()
+    finally:
+        warehouse.close()
+    assert kept == (delivered.rows, delivered.reissue.name, str(delivered.observed))
+
+
+def test_a_reissue_is_published_once_a_locked_warehouse_is_free(home):
+    """A re-issued file (and a repeat of the first issue) arrives while another process
+    holds the warehouse: dbt meets the lock, waits and tries again, then publishes the
+    re-issue in place of its predecessor, with the first issue kept as history."""
+    delivered = _deliver_reissue(home)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(home.warehouse_db)],
         stdin=subprocess.PIPE,
@@ -243,17 +308,19 @@ def test_a_locked_warehouse_is_waited_for_then_built(home):
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         outcome = run_pipeline(home, on_event=release, job_name="build_publication")
+        assert outcome.success, outcome.failures
+        assert released == ["warehouse_models"]
+        assert len(outcome.retried) == 1
+        assert outcome.retried[0].startswith("warehouse_models: ")
+        assert "Could not set lock" in outcome.retried[0]
+        assert "tried again after 2 s" in outcome.retried[0]
+        _assert_reissue_published(home, delivered)
     finally:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
-    assert outcome.success, outcome.failures
-    assert released == ["warehouse_models"]
-    assert len(outcome.retried) == 1
-    assert outcome.retried[0].startswith("warehouse_models: ")
-    assert (
-        "Could not set lock" in outcome.retried[0] and "tried again after 2 s" in outcome.retried[0]
-    )
+        delivered.reissue.unlink()
+        delivered.copy.unlink()
 
 
 def test_an_unreadable_file_is_not_retried(home):
@@ -270,60 +337,3 @@ def test_an_unreadable_file_is_not_retried(home):
     assert any(path.name in failure for failure in outcome.failures), outcome.failures
     assert outcome.retried == []
     assert _publication(home) == before
-
-
-def test_a_reissued_file_replaces_its_predecessor_and_a_repeat_loads_once(home):
-    """NHS Digital re-issues a SHMI publication with one trust's deaths corrected, and the
-    first issue is also delivered twice (a copy under another name). The published figures
-    are the re-issue's; the first issue's rows are kept in the warehouse's history; the
-    landing history says what became of each file."""
-    folder = home.landing / "shmi"
-    original = sorted(folder.glob("shmi-*.csv"))[-1]
-    header, first, *rest = original.read_text().splitlines()
-    cells = first.split(",")
-    code, observed = cells[1], int(cells[4])
-    cells[4] = str(observed + 7)
-    cells[6] = f"{(observed + 7) / float(cells[5]):.4f}"  # the ratio, re-issued with them
-    reissue = folder / original.name.replace(".csv", "-reissued.csv")
-    reissue.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
-    copy = folder / f"copy-of-{original.name}"
-    copy.write_bytes(original.read_bytes())
-    try:
-        outcome = run_pipeline(home, job_name="build_publication")
-        assert outcome.success, outcome.failures
-        con = duckdb.connect(str(home.published_db), read_only=True)
-        try:
-            published = con.execute(
-                "select observed_deaths from shmi where provider_code = ? "
-                "order by publication desc limit 1",
-                [code],
-            ).fetchone()
-            history = dict(
-                con.execute(
-                    "select source_file, status from landing_history where feed = 'shmi' "
-                    "and source_file in (?, ?, ?)",
-                    [original.name, copy.name, reissue.name],
-                ).fetchall()
-            )
-        finally:
-            con.close()
-        assert published == (observed + 7,)
-        # The copy sorts first by name, so it is the one loaded; the original is its duplicate.
-        assert history == {
-            copy.name: "superseded",
-            original.name: "duplicate",
-            reissue.name: "current",
-        }
-        warehouse = duckdb.connect(str(home.warehouse_db), read_only=True)
-        try:
-            kept = warehouse.execute(
-                "select count(*), min(superseded_by_file), "
-                "max(json_extract_string(record, '$.observed')) filter (where row_number = 2) "
-                "from history.superseded_rows where table_name = 'shmi'"
-            ).fetchone()
-        finally:
-            warehouse.close()
-        assert kept == (1 + len(rest), reissue.name, str(observed))
-    finally:
-        reissue.unlink()
-        copy.unlink()

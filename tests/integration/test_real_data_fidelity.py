@@ -1,9 +1,10 @@
 """The referee: fed only a year's published record-level and PartLink files, the warehouse
 must reproduce NHS Digital's own ProvComm, Time Series and PartLink tables for that year.
 
-Each year's pipeline runs once (module-scoped fixture, parametrised by year); every test
-prints the agreement it found (run pytest with `-s` to see it) and attaches it to its
-assertion message together with the worst rows when a threshold is missed.
+The pipeline runs once over every year's files together (module-scoped fixture), and each
+year is judged on its own (a fixture parametrised by year); every test prints the
+agreement it found (run pytest with `-s` to see it) and attaches it to its assertion
+message together with the worst rows when a threshold is missed.
 
 Acceptance (DOMAIN.md section 2): provider rows with at least 30 published modelled
 records, England excluded.
@@ -194,17 +195,44 @@ class YearRun:
         return merged.merge(status, on=KEY, how="left", validate="one_to_one")
 
 
-@pytest.fixture(scope="module", params=YEARS)
-def year_run(request, proms_data_dir: Path, tmp_path_factory) -> YearRun:
+def _year_folder(proms_data_dir: Path, year: str) -> Path:
+    folder = proms_data_dir / year
+    if not folder.is_dir():
+        skip_or_fail(f"real PROMs data pack for {year} not found at {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def every_year(proms_data_dir: Path, tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One run over every year's published files together, as a provider's landing folder
+    holds them: (published outcomes, published participation). Each year must come out as
+    if it had been run alone, so the tests below compare year by year."""
     import duckdb
 
     from dagster_project.home import resolve_home
     from dagster_project.runner import run_pipeline
 
+    home = resolve_home(tmp_path_factory.mktemp("fidelity")).ensure()
+    landing = home.landing / "proms"
+    landing.mkdir(parents=True, exist_ok=True)
+    for year in YEARS:
+        for path in (_one(_year_folder(proms_data_dir, year), pattern) for pattern in FED):
+            shutil.copy2(path, landing / path.name)
+    outcome = run_pipeline(home, job_name="build_warehouse")
+    assert outcome.success, (
+        f"the pipeline failed on the published files: {outcome.failures} "
+        f"(failed checks: {outcome.failed_checks}; log {outcome.log_path})"
+    )
+    with duckdb.connect(str(home.warehouse_db), read_only=True) as connection:
+        outcomes = connection.sql("select * from published.proms_provider_outcomes").df()
+        participation = connection.sql("select * from published.proms_participation").df()
+    return outcomes, participation
+
+
+@pytest.fixture(scope="module", params=YEARS)
+def year_run(request, proms_data_dir: Path, every_year) -> YearRun:
     year = request.param
-    folder = proms_data_dir / year
-    if not folder.is_dir():
-        skip_or_fail(f"real PROMs data pack for {year} not found at {folder}")
+    folder = _year_folder(proms_data_dir, year)
     fed = [_one(folder, pattern) for pattern in FED]
     reference = {name: _one(folder, pattern) for name, pattern in REFERENCE.items()}
     provcomm = _read_zipped_csv(reference["provcomm"])
@@ -213,20 +241,7 @@ def year_run(request, proms_data_dir: Path, tmp_path_factory) -> YearRun:
     status_column = f"Outlier_{year[:4]}"
     if status_column not in time_series.columns:
         skip_or_fail(f"{reference['time_series'].name} has no {status_column} column")
-
-    home = resolve_home(tmp_path_factory.mktemp(f"fidelity_{year}")).ensure()
-    landing = home.landing / "proms"
-    landing.mkdir(parents=True, exist_ok=True)
-    for path in fed:
-        shutil.copy2(path, landing / path.name)
-    outcome = run_pipeline(home, job_name="build_warehouse")
-    assert outcome.success, (
-        f"{year}: the pipeline failed on the published files: {outcome.failures} "
-        f"(failed checks: {outcome.failed_checks}; log {outcome.log_path})"
-    )
-    with duckdb.connect(str(home.warehouse_db), read_only=True) as connection:
-        outcomes = connection.sql("select * from published.proms_provider_outcomes").df()
-        participation = connection.sql("select * from published.proms_participation").df()
+    outcomes, participation = every_year
     return YearRun(
         year=year,
         outcomes=outcomes,
