@@ -59,8 +59,9 @@ quality_accounts = dg.define_asset_job(
         ["site", "quality_accounts"], ["site", "quality_account_pdfs"]
     ),
     partitions_def=FINANCIAL_YEARS,
-    description="The Quality Accounts (pages and PDFs) from the current publication: for one "
-    "financial year (a partition, or a backfill of several as one run), or every year.",
+    description="The Quality Accounts from the current publication: the pages of one financial "
+    "year (a partition, or a backfill of several as one run) or of every year, then the PDFs "
+    "of every page whose HTML changed.",
     executor_def=dg.in_process_executor,
 )
 

@@ -1,10 +1,11 @@
 """Financial years as Dagster partitions, for what is published once per year.
 
 A Quality Account is a document per provider per financial year, so its pages
-and PDFs are partitioned by year: a year can be re-rendered or backfilled alone
-from the UI (or `qa run --year`), and the partitions show which years are up to
-date. The years are not a fixed range: one is added when the publication first
-holds data for it, whichever feed brings it. Everything before the documents
+are partitioned by year: a year can be re-rendered or backfilled alone from the
+UI (or `qa run --year`), and the partitions show which years are up to date
+(the PDF step after them prints only pages whose HTML changed). The years are
+not a fixed range: one is added when the publication first holds data for it,
+whichever feed brings it. Everything before the documents
 (ingest, validation, the dbt build and the observatories' publication) keeps no
 partitions: dbt and the publication each rebuild one warehouse file, so a
 backfill of several years runs as one run (`BackfillPolicy.single_run`) and the

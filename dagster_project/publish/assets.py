@@ -100,17 +100,14 @@ def quality_account_site(
     key=["site", "quality_account_pdfs"],
     group_name="publish",
     deps=[quality_account_site],
-    partitions_def=FINANCIAL_YEARS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     description="The paginated PDF of every Quality Account page whose HTML changed, printed "
     "by WeasyPrint a process per core (the slow part of publishing, so a step of its own). "
-    "Partitioned by financial year, like the pages.",
+    "Not partitioned: after one year's pages are rendered, only that year's PDFs have "
+    "changed HTML to print.",
     kinds={"pdf"},
 )
-def quality_account_pdfs(
-    context: dg.AssetExecutionContext, home: HomeResource
-) -> dg.MaterializeResult:
-    printed, unchanged = print_site(home.home().site, years=_years(context))
+def quality_account_pdfs(home: HomeResource) -> dg.MaterializeResult:
+    printed, unchanged = print_site(home.home().site)
     return dg.MaterializeResult(
         metadata={
             "printed": dg.MetadataValue.int(len(printed)),

@@ -13,7 +13,6 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -82,12 +81,8 @@ def print_pages(pages: list[Path], workers: int | None = None) -> list[Path]:
         return list(pool.map(print_page, stale))
 
 
-def print_site(
-    site: Path, workers: int | None = None, years: Sequence[str] | None = None
-) -> tuple[list[Path], int]:
-    """Print every Quality Account of the site (or of `years`) that needs it; (printed,
-    already up to date)."""
-    patterns = [f"*/{year}/{PAGE_NAME}" for year in years] if years else [f"*/*/{PAGE_NAME}"]
-    pages = sorted({page for pattern in patterns for page in site.glob(pattern)})
+def print_site(site: Path, workers: int | None = None) -> tuple[list[Path], int]:
+    """Print every Quality Account of the site that needs it; (printed, already up to date)."""
+    pages = sorted(site.glob(f"*/*/{PAGE_NAME}"))
     printed = print_pages(pages, workers)
     return printed, len(pages) - len(printed)

@@ -59,3 +59,23 @@ def test_one_year_renders_alone_and_is_recorded_as_its_partition(synthetic_run):
     assert {p for p in rewritten if p.parent.name in others} == set()
     assert ours <= rewritten
     assert first in done and not set(others) & done
+
+
+def test_the_documents_job_runs_for_every_year_and_for_one(small_region):
+    """Pages then PDFs through Dagster: without a year (as a whole-pipeline run) every page
+    is printed; with one (`qa run --year`), that year's pages re-render and no PDF needs
+    printing again, since no page changed."""
+    from dagster_project.publish.document import PDF_NAME
+    from dagster_project.runner import run_pipeline
+
+    outcome = run_pipeline(small_region, job_name="quality_accounts")
+    assert outcome.success, outcome.failures
+    pages = sorted(small_region.site.glob(f"*/*/{PAGE_NAME}"))
+    assert pages and all((p.parent / PDF_NAME).is_file() for p in pages)
+    printed = {p: (p.parent / PDF_NAME).stat().st_mtime_ns for p in pages}
+
+    outcome = run_pipeline(small_region, job_name="quality_accounts", year="2024-25")
+    assert outcome.success, outcome.failures
+    assert {p: (p.parent / PDF_NAME).stat().st_mtime_ns for p in pages} == printed
+    with dg.DagsterInstance.from_config(str(small_region.dagster)) as instance:
+        assert instance.get_materialized_partitions(SITE) == {"2024-25"}
