@@ -22,6 +22,18 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def document_fixtures():
+    """The unit tests' builders of a small publication and narrative files
+    (tests/unit/test_document.py), for the integration tests that render from them."""
+    import importlib.util
+
+    path = REPO_ROOT / "tests" / "unit" / "test_document.py"
+    spec = importlib.util.spec_from_file_location("document_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def real_data(name: str) -> Path:
     """A folder of real publications, or a skip (a failure in CI) saying where it was sought."""
     folder = SHARED_DATA / name

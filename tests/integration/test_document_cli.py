@@ -3,25 +3,16 @@ pipeline reads back as a draft until it is filled in."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from conftest import document_fixtures
 
 from dagster_project.cli import main
 from dagster_project.home import resolve_home
 from dagster_project.publish import narrative as nv
 
 
-def _fixtures():
-    path = Path(__file__).parents[1] / "unit" / "test_document.py"
-    spec = importlib.util.spec_from_file_location("document_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_narrative_template_is_prefilled_from_the_publication(tmp_path, capsys):
     home = resolve_home(tmp_path / "home").ensure()
-    _fixtures().build_document_db(home.published_db)
+    document_fixtures().build_document_db(home.published_db)
     assert main(["narrative-template", "RBB", "2017-18", "--home", str(home.root)]) == 0
     path = home.landing / "narratives" / "RBB-2017-18.md"
     assert capsys.readouterr().out.strip() == str(path)

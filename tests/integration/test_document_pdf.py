@@ -4,29 +4,20 @@ its table of contents gives the pages where the headings really fall."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from conftest import document_fixtures
 
 from dagster_project.publish.quality_account import render_site
 
 pypdf = pytest.importorskip("pypdf")
 
 
-def _fixtures():
-    """The published tables and narrative files the unit tests of the document build."""
-    path = Path(__file__).parents[1] / "unit" / "test_document.py"
-    spec = importlib.util.spec_from_file_location("document_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory) -> dict[str, Path]:
-    fixtures = _fixtures()
+    fixtures = document_fixtures()
     root = tmp_path_factory.mktemp("pdf")
     db = fixtures.build_document_db(root / "quality.duckdb")
     narratives = fixtures.write_narratives(root / "narratives")
@@ -112,7 +103,7 @@ def test_running_header_and_page_numbers(pdfs):
 
 
 def test_pdfs_differ_at_most_in_creation_metadata(pdfs, tmp_path):
-    fixtures = _fixtures()
+    fixtures = document_fixtures()
     db = fixtures.build_document_db(tmp_path / "quality.duckdb", reverse=True)
     narratives = fixtures.write_narratives(tmp_path / "narratives", reverse=True)
     render_site(db, tmp_path / "site", ["RBB"], narrative_dir=narratives)
@@ -125,7 +116,7 @@ def test_pdfs_differ_at_most_in_creation_metadata(pdfs, tmp_path):
 
 
 def test_unchanged_document_keeps_its_pdf(pdfs):
-    fixtures = _fixtures()
+    fixtures = document_fixtures()
     site = pdfs["RAA"].parents[2]
     before = pdfs["RAA"].stat().st_mtime_ns
     db = site.parent / "quality.duckdb"

@@ -4,7 +4,6 @@ without a query, and every link on the index, provider and region pages resolves
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -16,23 +15,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import skip_or_fail
+from conftest import document_fixtures, skip_or_fail
 
 from dagster_project.publish.quality_account import render_site
 from dagster_project.publish.serve import make_server
 
 
-def _fixtures():
-    path = Path(__file__).parents[1] / "unit" / "test_document.py"
-    spec = importlib.util.spec_from_file_location("document_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    fixtures = _fixtures()
+    fixtures = document_fixtures()
     root = tmp_path_factory.mktemp("portal")
     db = fixtures.build_document_db(root / "quality.duckdb")
     narratives = fixtures.write_narratives(root / "narratives")
