@@ -16,7 +16,9 @@ import duckdb
 PREVIEW_ROWS = 5
 
 
-def _markdown(columns: list[str], rows: list[tuple]) -> str:
+def markdown_table(columns: list[str], rows: list[tuple]) -> str:
+    """Rows as a Markdown table, with pipes and line breaks in cells escaped."""
+
     def cell(value: object) -> str:
         text = "" if value is None else str(value)
         return text.replace("|", "\\|").replace("\n", " ")[:60]
@@ -42,7 +44,7 @@ def parquet_preview(files: list[Path], drop: tuple[str, ...] = ()) -> dg.Metadat
         con.close()
     keep = [i for i, c in enumerate(columns) if c not in drop]
     return dg.MetadataValue.md(
-        _markdown([columns[i] for i in keep], [tuple(r[i] for i in keep) for r in rows])
+        markdown_table([columns[i] for i in keep], [tuple(r[i] for i in keep) for r in rows])
         if rows
         else "No rows."
     )
@@ -52,4 +54,4 @@ def table_preview(con: duckdb.DuckDBPyConnection, table: str) -> dg.MetadataValu
     """The first rows of a table in an open (read-only) connection, in a stable order."""
     cursor = con.execute(f'select * from "{table}" order by all limit {PREVIEW_ROWS}')
     columns = [d[0] for d in cursor.description]
-    return dg.MetadataValue.md(_markdown(columns, cursor.fetchall()))
+    return dg.MetadataValue.md(markdown_table(columns, cursor.fetchall()))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.ingest.layouts import financial_year_of
 from dagster_project.partitions import FINANCIAL_YEARS
 
 TIMEZONE = "Europe/London"
@@ -56,8 +57,7 @@ def build_schedules(job: dg.UnresolvedAssetJobDefinition) -> list[dg.ScheduleDef
 
 def year_ended_before(moment: datetime) -> str:
     """The last financial year (April to March) wholly before `moment`."""
-    start = moment.year - 1 if moment.month >= 4 else moment.year - 2
-    return f"{start}-{(start + 1) % 100:02d}"
+    return financial_year_of(moment.year - 1, moment.month)
 
 
 def _annual_run(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:

@@ -24,18 +24,10 @@ import dagster as dg
 from dagster_project.home import Home
 from dagster_project.ingest import arrivals
 from dagster_project.ingest.feeds import FEEDS
-from dagster_project.ingest.landing import LandingFileError, csvs_in, landing_paths
+from dagster_project.ingest.landing import LandingCsv, LandingFileError, csvs_in, landing_paths
 
 SENSOR_NAME = "landing_sensor"
 INTERVAL_SECONDS = 60
-
-
-def _whole_file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def scan(home: Home, known: dict[str, list]) -> Iterator[tuple[arrivals.Delivery, str, list]]:
@@ -56,7 +48,7 @@ def scan(home: Home, known: dict[str, list]) -> Iterator[tuple[arrivals.Delivery
                 try:
                     members = [[csv.source, csv.sha256] for csv in csvs_in(path)]
                 except LandingFileError:
-                    members = [[path.name, _whole_file_sha256(path)]]
+                    members = [[path.name, LandingCsv(path, None).sha256]]
             entry = [stat.st_size, stat.st_mtime_ns, members]
             for source, sha256 in members:
                 yield arrivals.Delivery(feed, source, sha256), relative, entry

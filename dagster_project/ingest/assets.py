@@ -6,17 +6,18 @@ import dagster as dg
 
 from dagster_project.ingest.feeds import FEEDS, IngestReport, ingest_feed
 from dagster_project.ingest.landing import LandingFileError
+from dagster_project.previews import markdown_table
 from dagster_project.resources import HomeResource
 
 
 def _metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
-    header = "| file | kind | table | rows | sha256 | note |\n|---|---|---|---|---|---|\n"
-    rows = "\n".join(
-        f"| {f.source} | {f.kind} | {f.table or 'skipped'} | {f.rows} | {f.sha256[:12]} "
-        f"| {_note(f)} |"
-        for f in report.files
+    table = markdown_table(
+        ["file", "kind", "table", "rows", "sha256", "note"],
+        [
+            (f.source, f.kind, f.table or "skipped", f.rows, f.sha256[:12], _note(f))
+            for f in report.files
+        ],
     )
-    table = header + rows
     return {
         "files": dg.MetadataValue.int(len(report.files)),
         "rows_superseded": dg.MetadataValue.int(sum(f.rows_superseded for f in report.files)),

@@ -255,13 +255,7 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
     report = IngestReport(feed_name)
     keep: set[Path] = set()
     seen: set[str] = set()
-    register = arrivals.read_register(home)
     for csv in iter_landing_csvs(home.landing / feed_name):
-        if csv.sha256 not in register:  # not seen by the sensor: arrived with this run
-            for fresh in arrivals.record(
-                home, [arrivals.Delivery(feed_name, csv.source, csv.sha256)]
-            ):
-                register[fresh.sha256] = fresh
         recognised = feed.recognise(csv)
         if recognised is None:
             raise LandingFileError(
@@ -275,7 +269,6 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
             recognised.kind,
             recognised.table,
             key=file_key(csv),
-            arrival=register[csv.sha256].order,
         )
         if recognised.table is None:
             entry.note = recognised.note
@@ -312,6 +305,11 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
 
 
 def _note_supersession(home: Home, feed: Feed, report: IngestReport) -> None:
+    # Files no sensor saw arrived with this run: numbered now, in name order.
+    arrivals.record(home, (arrivals.Delivery(feed.name, f.source, f.sha256) for f in report.files))
+    register = arrivals.read_register(home)
+    for entry in report.files:
+        entry.arrival = register[entry.sha256].order
     for table in feed.tables:
         loaded = [e for e in report.files if e.table == table]
         versions = [

@@ -80,12 +80,15 @@ class LandingCsv:
             digest.update(chunk)
         return digest.hexdigest()
 
+    def _refuse_binary(self, head: bytes) -> None:
+        if b"\x00" in head[:4096]:
+            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
+
     @cached_property
     def encoding(self) -> str:
         """UTF-8 (with or without byte-order mark) if every byte decodes so, else Windows-1252."""
         head = next(self._chunks(), b"")
-        if b"\x00" in head[:4096]:
-            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
+        self._refuse_binary(head)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             for chunk in self._chunks():
@@ -132,8 +135,7 @@ class LandingCsv:
     def header(self) -> list[str]:
         with self.open_binary() as handle:
             head = handle.read(64 * 1024)
-        if b"\x00" in head[:4096]:
-            raise LandingFileError(self.source, "is not a text file (it contains NUL bytes)")
+        self._refuse_binary(head)
         first = head.split(b"\n", 1)[0].rstrip(b"\r")
         try:
             text = first.decode("utf-8-sig")

@@ -77,7 +77,8 @@ def period_of(frame: pd.DataFrame, table: str) -> pd.Series:
     key = pd.Series("", index=frame.index, dtype="object")
     for i, column in enumerate(columns):
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
-        text = values.astype("string").fillna("").str.strip().str.upper().astype("object")
+        # Spaces only, as DuckDB's trim() in _period_sql: the two must give the same key.
+        text = values.astype("string").fillna("").str.strip(" ").str.upper().astype("object")
         key = text if i == 0 else key + _SEPARATOR + text
     return key
 
