@@ -11,9 +11,9 @@ from dagster_dbt import DbtCliResource
 from dagster_project.partitions import FINANCIAL_YEARS, add_years
 from dagster_project.previews import table_preview
 from dagster_project.publish.data_dictionary import build_data_dictionary
-from dagster_project.publish.document import load_site_data
 from dagster_project.publish.narrative import NARRATIVE_FOLDER
 from dagster_project.publish.pdf import print_site
+from dagster_project.publish.published_tables import published_years
 from dagster_project.publish.quality_account import render_site
 from dagster_project.publish.snapshot import publish
 from dagster_project.resources import HomeResource
@@ -39,7 +39,7 @@ def published_warehouse(
         publication = publish(home.home())
         with duckdb.connect(str(publication.path), read_only=True) as con:
             previews = {f"preview_{t}": table_preview(con, t) for t in PREVIEWED}
-        years = load_site_data(publication.path, None).all_years()
+            years = published_years(con)
     added = add_years(context.instance, years)
     if added:
         context.log.info(f"New financial years, now partitions of the Quality Accounts: {added}")

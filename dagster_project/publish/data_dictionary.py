@@ -21,6 +21,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource
 
 from dagster_project.home import Home
+from dagster_project.publish.files import write_text
 from dagster_project.transform.project import DBT_DIR, ensure_manifest
 
 DOCS_FOLDER = "docs"
@@ -45,12 +46,5 @@ def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
         for folder, shown in ((scratch_path, "target"), (home.root, "$QA_HOME"), (DBT_DIR, "dbt")):
             page = page.replace(str(folder), shown).replace(str(Path(folder).resolve()), shown)
     for name in (STATIC_NAME, "index.html"):
-        _write_atomically(page, target / name)
+        write_text(target / name, page)
     return target / "index.html"
-
-
-def _write_atomically(page: str, destination: Path) -> None:
-    """A reader of the site sees the old page or the new one, never half of one."""
-    tmp = destination.with_name(f".{destination.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(destination)

@@ -8,7 +8,6 @@ explicitly, so the same data gives the same tables whatever order it was built i
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import duckdb
 
 from dagster_project.publish import tables
 from dagster_project.publish.funnel_svg import FunnelPlot, FunnelPoint, Highlight, format_number
-from dagster_project.publish.tables import Cell, Column, DataTable
+from dagster_project.publish.tables import Cell, Column, DataTable, slug
 
 ENGLAND = "ENG"
 UNKNOWN_REGION = "UNKNOWN"
@@ -97,10 +96,6 @@ def _ranked(order: Sequence[str]) -> Callable[[str], tuple[int, str]]:
 _group_key = _ranked(tuple(GROUPS))
 _measure_key = _ranked(("Oxford Hip Score", "Oxford Knee Score", "EQ-5D Index", "EQ VAS"))
 _participation_key = _ranked(PARTICIPATION_ORDER)
-
-
-def _slug(*parts: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", " ".join(parts).lower()).strip("-")
 
 
 class PublishedData:
@@ -184,7 +179,7 @@ class PublishedData:
                 None
                 if centre is None or not points
                 else FunnelPlot.build(
-                    slug=_slug(procedure, measure),
+                    slug=slug(procedure, measure),
                     subject=f"{GROUPS.get(procedure, procedure).lower()}, {year}",
                     measure=measure,
                     points=points,
@@ -321,9 +316,9 @@ def groups(data: PublishedData, provider: Provider, year: str) -> list[dict[str,
         out.append(
             {
                 "heading": heading,
-                "slug": _slug(procedure),
+                "slug": slug(procedure),
                 "table": DataTable(
-                    name=f"proms-{_slug(procedure)}",
+                    name=f"proms-{slug(procedure)}",
                     caption=(
                         f"{heading}, {year}: health gain by measure for {provider.name} "
                         "beside England"

@@ -98,3 +98,28 @@ def read_all(path: Path) -> tuple[dict[str, list[Row] | None], Row | None]:
         return {t: read_optional(con, t) for t in OPTIONAL}, read_publication(con)
     finally:
         con.close()
+
+
+# The tables a Quality Account draws its years from (SiteData.years_for).
+YEAR_TABLES = (
+    "proms_provider_outcomes",
+    "indicator_values",
+    "core_indicators",
+    "bpt_adjustments",
+    "bpt_criteria",
+)
+
+
+def published_years(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every financial year the publication has documents for, read without loading it."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.columns where column_name = 'financial_year'"
+        ).fetchall()
+    }
+    parts = [f'select financial_year from "{t}"' for t in YEAR_TABLES if t in present]
+    if not parts:
+        return []
+    rows = con.execute(" union ".join(parts) + " order by 1").fetchall()
+    return [year for (year,) in rows if year]
