@@ -27,7 +27,7 @@ test: install lint
 	$(BIN)/pytest
 
 dev: install
-	mkdir -p "$(QA_HOME)/dagster"
+	$(BIN)/python -c "from dagster_project.home import resolve_home; resolve_home().ensure()"
 	cd "$(CURDIR)" && DAGSTER_HOME="$(QA_HOME)/dagster" $(BIN)/dg dev
 
 bench: install

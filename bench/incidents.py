@@ -35,7 +35,7 @@ import json, resource, sys, time
 from pathlib import Path
 import pyarrow as pa
 from dagster_project.home import Home
-from dagster_project.ingest.feeds import ingest_feed
+from dagster_project.ingest.run import ingest_feed
 from dagster_project.validation.run import validate_feed
 
 

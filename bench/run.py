@@ -38,7 +38,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from dagster_project.ingest.feeds import FEEDS
+from dagster_project.feeds.catalogue import FEEDS
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

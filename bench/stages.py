@@ -31,11 +31,9 @@ SYNTHETIC_MEMBER = re.compile(r"(hip|knee) replacements? provider|partlink", re.
 
 
 def _home(params: Params) -> Any:
-    from dagster_project.home import export_home, resolve_home
+    from dagster_project.home import resolve_home
 
-    home = resolve_home(params["home"], params.get("landing")).ensure()
-    export_home(home)
-    return home
+    return resolve_home(params["home"], params.get("landing")).ensure()
 
 
 class Timers:
@@ -85,7 +83,7 @@ def stage_synth(params: Params) -> Outcome:
 
 
 def stage_ingest(params: Params) -> Outcome:
-    from dagster_project.ingest.feeds import ingest_feed
+    from dagster_project.ingest.run import ingest_feed
 
     report = ingest_feed(_home(params), params["feed"])
     by_table = report.rows_by_table
@@ -112,10 +110,13 @@ def stage_validate(params: Params) -> Outcome:
     for name, label in (("run_suite", "gx_suites"), ("split", "split"), ("cast", "cast")):
         if hasattr(validation, name):
             setattr(validation, name, timers.wrap(label, getattr(validation, name)))
-    derive = getattr(validation, "_DERIVE", None)
-    if isinstance(derive, dict):
-        for table, func in list(derive.items()):
-            derive[table] = timers.wrap("derived_checks", func)
+    from dataclasses import replace
+
+    from dagster_project.feeds.catalogue import TABLES
+
+    for name, table in list(TABLES.items()):
+        if table.derive is not None:
+            TABLES[name] = replace(table, derive=timers.wrap("derived_checks", table.derive))
 
     report = validation.validate_feed(_home(params), params["feed"])
     totals = report.totals()
@@ -153,6 +154,8 @@ def stage_dbt(params: Params) -> Outcome:
         params["target_path"],
         "--log-path",
         params["log_path"],
+        "--vars",
+        json.dumps({"qa_home": str(home.root)}),
     ]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)

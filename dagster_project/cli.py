@@ -207,7 +207,7 @@ def _dry_run_lines(outcome: FileDryRun) -> list[str]:
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
-    from dagster_project.ingest.feeds import FEEDS
+    from dagster_project.feeds.catalogue import FEEDS
     from dagster_project.publish.query import format_result
     from dagster_project.validation.held import held_summary
 
@@ -218,9 +218,9 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
         if args.feed not in FEEDS:
             console.print(f"[red]Unknown feed {args.feed!r}[/]; the feeds are {', '.join(FEEDS)}")
             return 2
-        tables = set(FEEDS[args.feed].tables)
+        tables = set(FEEDS[args.feed].table_names)
     elif args.table:
-        known = sorted({t for feed in FEEDS.values() for t in feed.tables})
+        known = sorted({t for feed in FEEDS.values() for t in feed.table_names})
         if args.table not in known:
             console.print(
                 f"[red]Unknown table {args.table!r}[/]; the tables are {', '.join(known)}"

@@ -1,33 +1,25 @@
 """Everything Dagster loads: assets by stage, their checks, the jobs, schedules and resources.
 
-The home folder is read from QA_HOME (default ./qa_home) when the definitions
-load and exported again, so dbt's subprocesses and the UI see the same one.
+Importing this module creates nothing and changes no environment variable: Dagster calls
+`defs()` when it loads the code location. The home folder comes from $QA_HOME (default
+./qa_home) through the `home` resource, which every asset reads, dbt included; a run
+launched with another `home` config sends every stage there.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.home import export_home, resolve_home
-
-HOME = resolve_home().ensure()
-export_home(HOME)
-
-from dagster_project.ingest.assets import INGEST_ASSETS  # noqa: E402
-from dagster_project.partitions import FINANCIAL_YEARS  # noqa: E402
-from dagster_project.publish.assets import (  # noqa: E402
-    data_dictionary,
-    published_warehouse,
-    quality_account_pdfs,
-    quality_account_site,
-)
-from dagster_project.resources import HomeResource  # noqa: E402
-from dagster_project.retries import LockRetryingDbtCliResource  # noqa: E402
-from dagster_project.schedules import build_schedules  # noqa: E402
-from dagster_project.sensors import build_landing_sensor  # noqa: E402
-from dagster_project.transform.assets import warehouse_models  # noqa: E402
-from dagster_project.transform.project import DBT_PROJECT, dbt_executable  # noqa: E402
-from dagster_project.validation.assets import VALIDATION_ASSETS  # noqa: E402
+from dagster_project.ingest.assets import INGEST_ASSETS
+from dagster_project.partitions import FINANCIAL_YEARS
+from dagster_project.publish.assets import publish_assets
+from dagster_project.resources import HomeResource
+from dagster_project.retries import LockRetryingDbtCliResource
+from dagster_project.schedules import build_schedules
+from dagster_project.sensors import build_landing_sensor
+from dagster_project.transform.assets import build_warehouse_models, published_model_keys
+from dagster_project.transform.project import DBT_PROJECT, dbt_executable
+from dagster_project.validation.assets import VALIDATION_ASSETS
 
 build_everything = dg.define_asset_job(
     "build_everything",
@@ -80,31 +72,33 @@ build_warehouse = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-defs = dg.Definitions(
-    assets=[
-        *INGEST_ASSETS,
-        *VALIDATION_ASSETS,
-        warehouse_models,
-        published_warehouse,
-        data_dictionary,
-        quality_account_site,
-        quality_account_pdfs,
-    ],
-    jobs=[
-        build_everything,
-        build_without_pdfs,
-        build_publication,
-        build_warehouse,
-        quality_accounts,
-        republish,
-    ],
-    schedules=build_schedules(build_everything),
-    sensors=[build_landing_sensor(build_everything, HOME)],
-    resources={
-        "home": HomeResource(
-            root=str(HOME.root), landing=str(HOME.landing_dir) if HOME.landing_dir else None
-        ),
-        # A warehouse locked by another process is retried; nothing else is (retries.py).
-        "dbt": LockRetryingDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()),
-    },
-)
+JOBS = [
+    build_everything,
+    build_without_pdfs,
+    build_publication,
+    build_warehouse,
+    quality_accounts,
+    republish,
+]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[
+            *INGEST_ASSETS,
+            *VALIDATION_ASSETS,
+            build_warehouse_models(),
+            *publish_assets(published_model_keys()),
+        ],
+        jobs=JOBS,
+        schedules=build_schedules(build_everything),
+        sensors=[build_landing_sensor(build_everything)],
+        resources={
+            "home": HomeResource.from_environment(),
+            # A warehouse locked by another process is retried; nothing else is (retries.py).
+            "dbt": LockRetryingDbtCliResource(
+                project_dir=DBT_PROJECT, dbt_executable=dbt_executable()
+            ),
+        },
+    )

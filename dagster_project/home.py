@@ -107,13 +107,3 @@ def resolve_home(
         Path(chosen).expanduser().resolve(),
         Path(landing).expanduser().resolve() if landing else None,
     )
-
-
-def export_home(home: Home) -> None:
-    """Make `home` the one every stage sees, dbt's subprocesses included."""
-    os.environ[HOME_ENV] = str(home.root)
-    if home.landing_dir:
-        os.environ[LANDING_ENV] = str(home.landing_dir)
-    else:
-        os.environ.pop(LANDING_ENV, None)
-    os.environ["DAGSTER_HOME"] = str(home.dagster)

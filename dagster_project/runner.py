@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
-from dagster_project.home import Home, export_home
+from dagster_project.home import Home
 from dagster_project.partitions import add_years, is_financial_year
 
 _WATCHED = {
@@ -108,13 +108,14 @@ def run_pipeline(
     only (its partition, added if the instance lacks it); without, for every year.
     """
     home.ensure()
-    export_home(home)
     from dagster_project.definitions import defs
     from dagster_project.resources import HomeResource
+    from dagster_project.transform.project import prepare_dbt_project
 
     if year is not None and not is_financial_year(year):
         raise ValueError(f"{year!r} is not a financial year like 2024-25")
-    job = defs.resolve_job_def(job_name)
+    prepare_dbt_project()
+    job = defs().resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     box: dict[str, object] = {}
     with dg.DagsterInstance.from_config(str(home.dagster)) as instance:

@@ -21,10 +21,11 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
 from dagster_project.ingest import arrivals
-from dagster_project.ingest.feeds import FEEDS
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, csvs_in, landing_paths
+from dagster_project.resources import HomeResource
 
 SENSOR_NAME = "landing_sensor"
 INTERVAL_SECONDS = 60
@@ -60,16 +61,12 @@ def _downstream_of(context: dg.SensorEvaluationContext, feeds: set[str]) -> list
     return sorted(selection.downstream().resolve(graph), key=lambda k: k.to_user_string())
 
 
-def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition, home: Home) -> dg.SensorDefinition:
-    """The sensor on `home`'s landing, launching subsets of `job` (the whole pipeline); it
-    starts stopped, for a data engineer to switch on once landing is being fed."""
+def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    """The sensor on the `home` resource's landing, launching subsets of `job` (the whole
+    pipeline); it starts stopped, for a data engineer to switch on once landing is fed."""
 
-    def evaluate(context: dg.SensorEvaluationContext):
-        return _evaluate(context, home)
-
-    return dg.SensorDefinition(
+    @dg.sensor(
         name=SENSOR_NAME,
-        evaluation_fn=evaluate,
         job=job,
         minimum_interval_seconds=INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.STOPPED,
@@ -77,6 +74,10 @@ def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition, home: Home) -> dg
         "starts one run of its feed's ingest and everything downstream; the same bytes again "
         "start nothing. A later delivery for the same feed and period supersedes the earlier.",
     )
+    def landing_sensor(context: dg.SensorEvaluationContext, home: HomeResource):
+        return _evaluate(context, home.home())
+
+    return landing_sensor
 
 
 def _evaluate(context: dg.SensorEvaluationContext, home: Home):

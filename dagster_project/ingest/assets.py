@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from dagster_project.ingest.feeds import FEEDS, IngestReport, ingest_feed
+from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.ingest.landing import LandingFileError
+from dagster_project.ingest.run import IngestReport, ingest_feed
 from dagster_project.previews import markdown_table
 from dagster_project.resources import HomeResource
 
@@ -27,10 +28,10 @@ def _metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
     }
 
 
-# Feeds published every month: UKHSA's counts and NHS England's FFT are out by mid-month, so
-# by 09:00 on the 20th their ingest should have run since the 10th (the monthly refresh runs
-# on the 15th). A feed that fails this in the UI has missed a month.
-MONTHLY_FEEDS = ("hcai", "fft")
+# Feeds published every month (UKHSA's counts, NHS England's FFT: `monthly` in their
+# declaration) are out by mid-month, so by 09:00 on the 20th their ingest should have run
+# since the 10th (the monthly refresh runs on the 15th). A feed that fails this in the UI
+# has missed a month.
 MONTHLY_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 9 20 * *", lower_bound_delta=timedelta(days=10), timezone="Europe/London"
 )
@@ -52,7 +53,7 @@ def build_ingest_asset(feed_name: str) -> dg.AssetsDefinition:
         description=f"{feed.description} Landing files parsed as text, stamped with "
         "file, checksum and line number.",
         kinds={"python", "parquet"},
-        freshness_policy=MONTHLY_FRESHNESS if feed_name in MONTHLY_FEEDS else None,
+        freshness_policy=MONTHLY_FRESHNESS if feed.monthly else None,
     )
     def _ingest(context: dg.AssetExecutionContext, home: HomeResource) -> dg.MaterializeResult:
         try:

@@ -257,17 +257,3 @@ HIP_FRACTURE = Layout(
         Column("amts_post_op", ("amts post op", "amts postop"), required=False),
     ),
 )
-
-LAYOUTS: dict[str, Layout] = {
-    layout.kind: layout
-    for layout in (
-        FFT,
-        INPATIENT_SURVEY,
-        STAFF_SURVEY,
-        INCIDENTS,
-        VTE,
-        READMISSIONS,
-        NJR,
-        HIP_FRACTURE,
-    )
-}

@@ -10,10 +10,10 @@ folds away, so both land in one table with a `procedure` column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pandas as pd
 
+from dagster_project.feeds.spec import Recognised
 from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
 
 RECORDS = "proms_records"
@@ -143,20 +143,7 @@ def fold(name: str) -> str:
     return folded.replace("eq 5d", "eq5d")
 
 
-@dataclass(frozen=True)
-class FileKind:
-    """What a PROMs pack file is and what the pipeline does with it."""
-
-    kind: str
-    table: str | None
-    note: str = ""
-
-    @property
-    def ingested(self) -> bool:
-        return self.table is not None
-
-
-def classify(header: list[str]) -> FileKind | None:
+def classify(header: list[str]) -> Recognised | None:
     """Recognise a PROMs pack file from its header; None if it is not one."""
     folded = [fold(h) for h in header]
     first = folded[0] if folded else ""
@@ -164,24 +151,24 @@ def classify(header: list[str]) -> FileKind | None:
     if first == "provider code" and "revision flag" in has:
         prefixes = {p for p in PROCEDURE_PREFIXES if any(f.startswith(p) for f in folded)}
         if prefixes == {"hip replacement "}:
-            return FileKind("hip_records", RECORDS)
+            return Recognised("hip_records", RECORDS)
         if prefixes == {"knee replacement "}:
-            return FileKind("knee_records", RECORDS)
+            return Recognised("knee_records", RECORDS)
         return None
     if "ccg" in first and "revision flag" in has:
-        return FileKind(
+        return Recognised(
             "ccg_records", None, "commissioner-level records: not used for provider figures"
         )
     if first == "organisation code" and any(f.endswith("participation rate") for f in folded):
-        return FileKind("partlink", PARTICIPATION)
+        return Recognised("partlink", PARTICIPATION)
     if "modelled records" in has and "organisation type" in has:
-        return FileKind("provcomm", None, "published reference table (ProvComm): not ingested")
+        return Recognised("provcomm", None, "published reference table (ProvComm): not ingested")
     if first == "orgcode" and any(f.startswith("outlier ") for f in folded):
-        return FileKind(
+        return Recognised(
             "time_series", None, "published reference table (Time Series): not ingested"
         )
     if first == "lookup" and {"improved", "unchanged", "worsened"} <= has:
-        return FileKind("key_facts", None, "published reference table (Key Facts): not ingested")
+        return Recognised("key_facts", None, "published reference table (Key Facts): not ingested")
     return None
 
 
@@ -226,7 +213,7 @@ def record_column_map(header: list[str]) -> dict[str, str]:
     return mapping
 
 
-def parse_records(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
+def parse_records(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
     """A hip or knee record-level file as text columns under canonical names."""
     raw = csv.read_frame()
     mapping = record_column_map(list(raw.columns[1:]))
@@ -242,7 +229,7 @@ def parse_records(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
     return frame
 
 
-def parse_partlink(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
+def parse_partlink(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
     """PartLink's wide layout (one column per procedure and measure) turned long."""
     year = year_from_file_name(csv.csv_name)
     if year is None:
@@ -281,7 +268,7 @@ def parse_partlink(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
     return frame.sort_values("row_number", kind="stable").reset_index(drop=True)
 
 
-def parse(csv: LandingCsv, kind: FileKind) -> pd.DataFrame:
+def parse(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
     if kind.table == RECORDS:
         return parse_records(csv, kind)
     if kind.table == PARTICIPATION:

@@ -1,13 +1,14 @@
 """Which rows a later delivery replaces: the latest arrival wins, period by period.
 
 Each table names the columns that say what a row is *for* (its period, or the
-record it describes). When two files in landing have rows for the same value
-of those columns, the rows of the file that arrived later (by the arrival
-register, not by name or time) are current and the earlier file's rows for
-that value are superseded: validation moves them to `raw/_history/` instead of
-the raw table, so figures count them once and the old version stays
-queryable. A corrected file therefore replaces exactly the periods or records
-it carries, and the quarantine entries of the rows it replaces go with them.
+record it describes: `supersede_by` in its declaration in dagster_project/feeds).
+When two files in landing have rows for the same value of those columns, the
+rows of the file that arrived later (by the arrival register, not by name or
+time) are current and the earlier file's rows for that value are superseded:
+validation moves them to `raw/_history/` instead of the raw table, so figures
+count them once and the old version stays queryable. A corrected file therefore
+replaces exactly the periods or records it carries, and the quarantine entries
+of the rows it replaces go with them.
 
 National publications are keyed by period alone (a re-issued month replaces
 the month); provider extracts by provider and record or period, so one
@@ -27,25 +28,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dagster_project.feeds.catalogue import TABLES
 from dagster_project.home import Home
 from dagster_project.storage import write_parquet_atomically
 
-SUPERSEDED_BY: dict[str, tuple[str, ...] | None] = {
-    "proms_records": ("file_kind", "financial_year"),
-    "proms_participation": ("financial_year",),
-    "organisations": (),  # each ODS extract is the whole register
-    "shmi": ("publication",),
-    "hcai_counts": None,
-    "kh03_beds": ("period_start",),
-    "fft_responses": ("setting", "month"),
-    "inpatient_survey": ("survey_year",),
-    "staff_survey": ("survey_year",),
-    "incidents": ("organisation_code", "incident_id"),
-    "vte_assessments": ("organisation_code", "quarter"),
-    "readmissions": ("organisation_code", "financial_year"),
-    "njr_compliance": ("organisation_code", "financial_year"),
-    "hip_fracture_spells": ("organisation_code", "spell_id"),
-}
 _SEPARATOR = "|"
 
 
@@ -73,7 +59,7 @@ def superseded_file(home: Home, table: str, key: str) -> Path:
 
 def period_of(frame: pd.DataFrame, table: str) -> pd.Series:
     """Each row's value of its table's supersession columns, as one text key."""
-    columns = SUPERSEDED_BY[table] or ()
+    columns = TABLES[table].supersede_by or ()
     key = pd.Series("", index=frame.index, dtype="object")
     for i, column in enumerate(columns):
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
@@ -102,7 +88,7 @@ def decide(home: Home, table: str, versions: list[Version]) -> dict[str, Superse
     columns of a national incident file takes seconds, not worth paying every run.
     """
     folder = home.incoming / "_superseded" / table
-    columns = SUPERSEDED_BY.get(table)
+    columns = TABLES[table].supersede_by
     digest = _digest(table, versions)
     marker = folder / "_decided.json"
     if marker.exists():

@@ -2,6 +2,9 @@
 
 Each step that opens a DuckDB file retries while another process holds its
 lock (see dagster_project/retries.py); any other failure fails the step at once.
+The publication and the data dictionary read every model of dbt's published schema,
+so they are made assets by `publish_assets` when the definitions are built, with
+those models as dependencies (reading dbt's manifest is not for import time).
 """
 
 import dagster as dg
@@ -18,20 +21,14 @@ from dagster_project.publish.quality_account import render_site
 from dagster_project.publish.snapshot import publish
 from dagster_project.resources import HomeResource
 from dagster_project.retries import retry_when_locked
-from dagster_project.transform.assets import published_model_keys
 
 # Shown on the publication's page: the headline table and where every delivered file went.
 PREVIEWED = ("core_indicators", "landing_history")
 
 
-@dg.asset(
-    key=["published", "quality_duckdb"],
-    group_name="publish",
-    deps=published_model_keys(),
-    description="published/quality.duckdb: the disclosure-controlled tables, swapped in "
-    "atomically, with the same tables as Parquet under published/parquet/<publication>/.",
-    kinds={"duckdb", "parquet"},
-)
+PUBLICATION = dg.AssetKey(["published", "quality_duckdb"])
+
+
 def published_warehouse(
     context: dg.AssetExecutionContext, home: HomeResource
 ) -> dg.MaterializeResult:
@@ -65,7 +62,7 @@ def _years(context: dg.AssetExecutionContext) -> list[str] | None:
 @dg.asset(
     key=["site", "quality_accounts"],
     group_name="publish",
-    deps=[published_warehouse],
+    deps=[PUBLICATION],
     partitions_def=FINANCIAL_YEARS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="site/: each provider's Quality Account per year (HTML and CSV, with its "
@@ -116,14 +113,6 @@ def quality_account_pdfs(home: HomeResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(
-    key=["site", "data_dictionary"],
-    group_name="publish",
-    deps=published_model_keys(),
-    description="site/docs/index.html: dbt's documentation of every model and column, as one "
-    "static page that opens from disk (the observatories' data dictionary).",
-    kinds={"dbt", "html"},
-)
 def data_dictionary(
     context: dg.AssetExecutionContext, home: HomeResource, dbt: DbtCliResource
 ) -> dg.MaterializeResult:
@@ -135,3 +124,25 @@ def data_dictionary(
             "bytes": dg.MetadataValue.int(index.stat().st_size),
         }
     )
+
+
+def publish_assets(published: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+    """Every publish asset; the publication and the data dictionary downstream of `published`,
+    the models of dbt's published schema."""
+    publication = dg.asset(
+        key=PUBLICATION,
+        group_name="publish",
+        deps=published,
+        description="published/quality.duckdb: the disclosure-controlled tables, swapped in "
+        "atomically, with the same tables as Parquet under published/parquet/<publication>/.",
+        kinds={"duckdb", "parquet"},
+    )(published_warehouse)
+    dictionary = dg.asset(
+        key=["site", "data_dictionary"],
+        group_name="publish",
+        deps=published,
+        description="site/docs/index.html: dbt's documentation of every model and column, as "
+        "one static page that opens from disk (the observatories' data dictionary).",
+        kinds={"dbt", "html"},
+    )(data_dictionary)
+    return [publication, dictionary, quality_account_site, quality_account_pdfs]

@@ -22,7 +22,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.home import Home
 from dagster_project.publish.files import write_text
-from dagster_project.transform.project import DBT_DIR, ensure_manifest
+from dagster_project.transform.project import DBT_DIR, dbt_vars, manifest
 
 DOCS_FOLDER = "docs"
 STATIC_NAME = "static_index.html"
@@ -35,8 +35,8 @@ def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
     with tempfile.TemporaryDirectory(prefix="qa-dbt-docs-") as scratch:
         scratch_path = Path(scratch)
         dbt.cli(
-            ["docs", "generate", "--static"],
-            manifest=ensure_manifest(),
+            ["docs", "generate", "--static", *dbt_vars(home)],
+            manifest=manifest(),
             target_path=scratch_path,
         ).wait()
         generated = scratch_path / STATIC_NAME

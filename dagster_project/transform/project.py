@@ -1,25 +1,39 @@
-"""The dbt project and its manifest.
+"""The dbt project, its manifest, and how every dbt command is told which home to use.
 
-The manifest is built, never committed: it is parsed again whenever a model,
-macro, test, seed or project file is newer than it, so a fresh clone and an
-edited model both just work.
+The manifest is built, never committed, by dagster-dbt's own preparer (`dbt parse`):
+under `dg dev` whenever the definitions load (`prepare_if_dev`), and before every
+command-line run (`prepare`), so a fresh clone and an edited model both just work. dbt's
+partial parsing keeps a parse with nothing changed to a couple of seconds.
+
+The home folder reaches dbt as the var `qa_home` (profiles.yml and the sources read it),
+passed on each command from the `home` resource: nothing is read from the environment, so
+a run launched from the UI with another home builds that home's warehouse.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
+from dagster_dbt.dbt_project import run_with_concurrent_update_guard
 
-from dagster_project.home import resolve_home
+from dagster_project.home import Home
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO_ROOT / "dbt"
 SEEDS_DIR = REPO_ROOT / "seeds"
+# Parsing needs a value for every var, but reads no data: any path will do.
+_PARSE_HOME = "qa_home"
+
+
+def dbt_vars(home: Home | str | Path) -> list[str]:
+    """The arguments that point a dbt command at `home`."""
+    root = home.root if isinstance(home, Home) else Path(home)
+    return ["--vars", json.dumps({"qa_home": str(root)})]
+
 
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
@@ -30,35 +44,37 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
 
 
-def _newest_source() -> float:
-    files = [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
-    for folder in (DBT_DIR / "models", DBT_DIR / "macros", DBT_DIR / "tests", SEEDS_DIR):
-        files.extend(p for p in folder.rglob("*") if p.is_file())
-    return max(p.stat().st_mtime for p in files if p.exists())
+class _Preparer(DbtProjectPreparer):
+    """dagster-dbt's preparation (`dbt parse` into the project's target folder, one process
+    at a time), run with the dbt beside this Python and with the var parsing needs: the
+    default preparer looks for dbt on PATH, which an unactivated virtualenv does not set."""
+
+    def prepare(self, project: DbtProject) -> None:
+        def parse(project: DbtProject) -> None:
+            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+                ["parse", "--quiet", *dbt_vars(_PARSE_HOME)], target_path=project.target_path
+            ).wait()
+
+        run_with_concurrent_update_guard(project.manifest_path, parse, project=project)
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if self.using_dagster_dev():
+            self.prepare(project)
 
 
-def ensure_manifest() -> Path:
-    """Parse the dbt project if its manifest is missing or older than its sources."""
-    manifest = DBT_PROJECT.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source():
-        return manifest
-    env = {**os.environ}
-    env.setdefault("QA_HOME", str(resolve_home().root))
-    completed = subprocess.run(
-        [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0 or not manifest.exists():
-        raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
-    return manifest
+PREPARER = _Preparer()
+
+
+def prepare_dbt_project() -> Path:
+    """Parse the dbt project into its manifest; return its path."""
+    PREPARER.prepare(DBT_PROJECT)
+    return DBT_PROJECT.manifest_path
+
+
+def manifest() -> Path:
+    """The manifest the definitions load: prepared under `dg dev`, and whenever it is
+    missing (a fresh clone loaded by something other than `qa`, which prepares it first)."""
+    PREPARER.prepare_if_dev(DBT_PROJECT)
+    if not DBT_PROJECT.manifest_path.exists():
+        return prepare_dbt_project()
+    return DBT_PROJECT.manifest_path

@@ -8,8 +8,8 @@ built from what is left would mislead.
 
 import dagster as dg
 
+from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
-from dagster_project.ingest.feeds import FEEDS
 from dagster_project.previews import parquet_preview
 from dagster_project.resources import HomeResource
 from dagster_project.validation.run import FeedValidation, validate_feed
@@ -104,13 +104,13 @@ def build_validation_asset(feed_name: str) -> dg.AssetsDefinition:
             f"that broke a rule are in quarantine/{table}/ with the rule and reason.",
             kinds={"great_expectations", "parquet"},
         )
-        for table in feed.tables
+        for table in feed.table_names
     ]
 
     @dg.multi_asset(
         name=f"validate_{feed_name}",
         specs=specs,
-        check_specs=[spec for table in feed.tables for spec in _check_specs(table)],
+        check_specs=[spec for table in feed.table_names for spec in _check_specs(table)],
     )
     def _validate(context: dg.AssetExecutionContext, home: HomeResource):
         h = home.home()
@@ -125,7 +125,7 @@ def build_validation_asset(feed_name: str) -> dg.AssetsDefinition:
                     else ""
                 )
             )
-        for table in feed.tables:
+        for table in feed.table_names:
             yield from _results(report, table, h)
 
     return _validate

@@ -6,8 +6,8 @@ path a run takes (the landing reader, every feed's recogniser in `FEEDS`, that
 feed's parser, the parsed rows through Parquet in the same batches, and
 `validate_file` with the file kind's suite) but keeps the outcome in memory.
 Nothing is written to the home: the scratch Parquet goes to a temporary folder
-that is removed afterwards. A feed added to `FEEDS` (with its suite in
-`SUITE_FOR_KIND`) is dry-run the same way with no change here.
+that is removed afterwards. A feed added to `FEEDS` (dagster_project/feeds) is
+dry-run the same way with no change here.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.ingest.feeds import FEEDS, Feed, Recognised
+from dagster_project.feeds.catalogue import FEEDS
+from dagster_project.feeds.spec import Feed, Recognised
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
 from dagster_project.storage import iter_parquet_frames, write_parquet_batches_atomically
-from dagster_project.validation.run import BATCH_ROWS, SUITE_FOR_KIND, validate_file
+from dagster_project.validation.run import BATCH_ROWS, validate_file
 from dagster_project.validation.suites import SuiteError, load_suite
 
 EXAMPLES_PER_RULE = 5
@@ -127,9 +128,12 @@ def _dry_run_one(
     if recognised.table is None:
         outcome.note = recognised.note or "recognised, and skipped by a run"
         return outcome
-    suite_name = SUITE_FOR_KIND.get(recognised.kind)
-    if suite_name is None:
-        raise DryRunError(f"{csv.source}: no validation suite for file kind {recognised.kind}")
+    try:
+        suite_name = feed.suite_for(recognised.kind)
+    except KeyError as exc:
+        raise DryRunError(
+            f"{csv.source}: no validation suite for file kind {recognised.kind}"
+        ) from exc
     suite = load_suite(suite_name)
     outcome.suite = suite_name
     outcome.max_quarantine_share = suite.max_quarantine_share

@@ -15,20 +15,15 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from dagster_project.feeds.catalogue import FEEDS, TABLES
 from dagster_project.home import Home
-from dagster_project.ingest.feeds import FEEDS, IngestReport, incoming_file, read_manifest
-from dagster_project.ingest.hcai import HCAI_COLUMNS
-from dagster_project.ingest.kh03 import KH03_COLUMNS
-from dagster_project.ingest.layouts import LAYOUTS
-from dagster_project.ingest.organisations import ODS_COLUMNS
-from dagster_project.ingest.proms import PARTICIPATION_COLUMNS, RECORD_COLUMNS
-from dagster_project.ingest.shmi import SHMI_COLUMNS
+from dagster_project.ingest.run import IngestReport, incoming_file, read_manifest
 from dagster_project.ingest.supersession import period_of, superseded_file
 from dagster_project.storage import (
     ParquetBatchWriter,
@@ -37,41 +32,11 @@ from dagster_project.storage import (
     write_parquet_batches_atomically,
 )
 from dagster_project.validation import derived
-from dagster_project.validation.schemas import SCHEMAS, cast, empty
+from dagster_project.validation.casting import cast, empty
 from dagster_project.validation.split import QUARANTINE_COLUMNS, split
 from dagster_project.validation.suites import SuiteError, load_suite, run_suite
 
-SUITE_FOR_KIND = {
-    "hip_records": "proms_hip_records",
-    "knee_records": "proms_knee_records",
-    "partlink": "proms_partlink",
-    "ods_extract": "organisations",
-    "shmi_trust": "shmi",
-    "hcai_archive": "hcai",
-    "hcai_data_capture": "hcai",
-    "kh03": "kh03",
-    **{kind: kind for kind in LAYOUTS},
-}
 BATCH_ROWS = 250_000
-_DERIVE: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
-    "proms_records": derived.add_proms_record_checks,
-    "proms_participation": derived.add_participation_checks,
-    "shmi": derived.add_shmi_checks,
-    "fft_responses": derived.add_fft_checks,
-    "vte_assessments": derived.add_vte_checks,
-    "readmissions": derived.add_readmission_checks,
-    "incidents": derived.add_incident_checks,
-    "hip_fracture_spells": derived.add_hip_fracture_checks,
-}
-_PUBLISHED_COLUMNS = {
-    "proms_records": RECORD_COLUMNS,
-    "proms_participation": PARTICIPATION_COLUMNS,
-    "organisations": ODS_COLUMNS,
-    "shmi": SHMI_COLUMNS,
-    "hcai_counts": HCAI_COLUMNS,
-    "kh03_beds": KH03_COLUMNS,
-    **{layout.table: layout.output_columns for layout in LAYOUTS.values()},
-}
 
 
 @dataclass
@@ -207,7 +172,7 @@ class _Replaced:
         if not gone.any():
             return frame, _history_schema()
         old, period = frame[gone], period[gone]
-        columns = [c for c in _PUBLISHED_COLUMNS[table] if c in old.columns]
+        columns = [c for c in TABLES[table].delivered if c in old.columns]
         records = [
             json.dumps(
                 {c: (None if pd.isna(v) else str(v)) for c, v in zip(columns, values, strict=True)}
@@ -236,7 +201,7 @@ def _quarantine_schema() -> pd.DataFrame:
 
 def ensure_empty_tables(home: Home, tables: list[str]) -> None:
     for table in tables:
-        write_parquet_atomically(empty(SCHEMAS[table]), home.raw / table / "_empty.parquet")
+        write_parquet_atomically(empty(TABLES[table].schema), home.raw / table / "_empty.parquet")
         write_parquet_atomically(_quarantine_schema(), home.quarantine / table / "_empty.parquet")
         write_parquet_atomically(
             _history_schema(), home.raw / "_history" / table / "_empty.parquet"
@@ -246,11 +211,12 @@ def ensure_empty_tables(home: Home, tables: list[str]) -> None:
 def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
     """(typed valid rows, quarantine rows, split result) for one parsed file."""
     suite = load_suite(suite_name)
-    checked = _DERIVE.get(table, lambda f: f)(frame)
+    spec = TABLES[table]
+    checked = spec.derive(frame) if spec.derive else frame
     failures = run_suite(checked, suite)
-    result = split(frame, failures, suite, _PUBLISHED_COLUMNS[table])
+    result = split(frame, failures, suite, spec.delivered)
     try:
-        typed = cast(result.valid, SCHEMAS[table])
+        typed = cast(result.valid, spec.schema)
     except TypeError as exc:
         source = frame["source_file"].iloc[0] if len(frame) else table
         raise SuiteError(f"{source}: {exc} (suite {suite_name})") from exc
@@ -332,7 +298,7 @@ def _validate_large(item: _Pending, suite_name: str, table: str) -> None:
         write_parquet_batches_atomically(
             _validated_batches(item, suite_name, held, old),
             item.target,
-            empty=empty(SCHEMAS[table]),
+            empty=empty(TABLES[table].schema),
         )
     except BaseException:
         held.discard()
@@ -364,7 +330,7 @@ def _validate_together(items: list[_Pending], suite_name: str, table: str) -> No
         frames.append(frame)
     together = pd.concat(frames, ignore_index=True)
     if together.empty:
-        typed, quarantine = empty(SCHEMAS[table]), _quarantine_schema()
+        typed, quarantine = empty(TABLES[table].schema), _quarantine_schema()
     else:
         typed, quarantine, _, _ = validate_file(together, table, suite_name)
     for item, frame in zip(items, frames, strict=True):
@@ -385,13 +351,13 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
     feed = FEEDS[feed_name]
     manifest = read_manifest(home, feed_name)
     report = FeedValidation(feed_name)
-    ensure_empty_tables(home, list(feed.tables))
+    ensure_empty_tables(home, list(feed.table_names))
     keep: set[Path] = set()
     groups: dict[tuple[str, str], list[_Pending]] = {}
     for entry in manifest.files:
         if entry.table is None:
             continue
-        suite_name = SUITE_FOR_KIND[entry.kind]
+        suite_name = feed.suite_for(entry.kind)
         suite = load_suite(suite_name)
         suite_hash = _suite_hash(suite.path)
         target = raw_file(home, entry.table, entry.key)
@@ -438,7 +404,7 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
                 batch = []
         if batch:
             _validate_together(batch, suite_name, table)
-    for table in feed.tables:
+    for table in feed.table_names:
         for folder in (home.raw / table, home.quarantine / table, home.raw / "_history" / table):
             for stale in folder.glob("*"):
                 if stale.name != "_empty.parquet" and stale not in keep:

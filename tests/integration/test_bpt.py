@@ -7,7 +7,6 @@ hip fracture: GBP 1,335 from 2013-14, GBP 445 in 2010-11).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +15,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from dagster_project.feeds.catalogue import TABLES
 from dagster_project.home import resolve_home
-from dagster_project.transform.project import DBT_DIR, SEEDS_DIR, dbt_executable
+from dagster_project.transform.project import DBT_DIR, SEEDS_DIR, dbt_executable, dbt_vars
+from dagster_project.validation.casting import empty
 from dagster_project.validation.run import ensure_empty_tables
-from dagster_project.validation.schemas import SCHEMAS, empty
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ SPELL_COLUMNS = [
 
 
 def _write(home, table: str, records: list[dict]) -> None:
-    schema = SCHEMAS[table]
+    schema = TABLES[table].schema
     frame = pd.DataFrame(records)
     frame["source_file"] = f"{table}.csv"
     frame["row_number"] = range(2, len(frame) + 2)
@@ -103,7 +103,7 @@ def _write(home, table: str, records: list[dict]) -> None:
 
 def _make_home(root: Path, spells: list[tuple]):
     home = resolve_home(root).ensure()
-    ensure_empty_tables(home, list(SCHEMAS))
+    ensure_empty_tables(home, list(TABLES))
     _write(
         home,
         "organisations",
@@ -164,8 +164,8 @@ def _dbt_build(home, scratch: Path) -> subprocess.CompletedProcess:
             str(scratch / "target"),
             "--log-path",
             str(scratch / "logs"),
+            *dbt_vars(home),
         ],
-        env={**os.environ, "QA_HOME": str(home.root)},
         capture_output=True,
         text=True,
         check=False,

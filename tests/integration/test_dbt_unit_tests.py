@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 
-from dagster_project.transform.project import DBT_DIR, dbt_executable
+from dagster_project.transform.project import DBT_DIR, dbt_executable, dbt_vars
 
 pytestmark = pytest.mark.slow
 
 
 def test_dbt_unit_tests_pass(synthetic_run, tmp_path):
-    env = {**os.environ, "QA_HOME": str(synthetic_run.home.root)}
     completed = subprocess.run(
         [
             dbt_executable(),
@@ -27,8 +25,8 @@ def test_dbt_unit_tests_pass(synthetic_run, tmp_path):
             str(DBT_DIR),
             "--target-path",
             str(tmp_path / "target"),
+            *dbt_vars(synthetic_run.home),
         ],
-        env=env,
         capture_output=True,
         text=True,
         check=False,

@@ -106,8 +106,9 @@ def test_publication_recovers_once_the_bad_file_is_gone(published_home):
 
 
 def test_definitions_load_with_the_architecture_groups():
-    from dagster_project.definitions import defs
+    from dagster_project.definitions import defs as load
 
+    defs = load()
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups == {"ingest", "validation", "transform", "publish"}

@@ -17,7 +17,7 @@ def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
         patch.setenv("QA_HOME", str(tmp_path_factory.mktemp("home")))
         from dagster_project.definitions import defs
 
-        return defs
+        return defs()
 
 
 @pytest.mark.parametrize(
@@ -37,20 +37,22 @@ def test_schedules_run_the_whole_pipeline_in_uk_time(defs, name, cron):
     assert dg.AssetKey(["site", "data_dictionary"]) in job.asset_layer.executable_asset_keys
 
 
-def _sensor_tick(defs: dg.Definitions, sensor: dg.SensorDefinition, cursor: str | None):
-    context = dg.build_sensor_context(cursor=cursor, definitions=defs)
+def _sensor_tick(defs: dg.Definitions, home, cursor: str | None):
+    """One tick of the definitions' landing sensor on `home`, as the daemon would run it."""
+    from dagster_project.resources import HomeResource
+
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    resources = {"home": HomeResource(root=str(home.root))}
+    context = dg.build_sensor_context(cursor=cursor, definitions=defs, resources=resources)
     result = sensor.evaluate_tick(context)
     return result, context.cursor
 
 
 @pytest.fixture
-def landing_sensor(defs, tmp_path):
-    from dagster_project.definitions import build_everything
+def landing_home(tmp_path):
     from dagster_project.home import Home
-    from dagster_project.sensors import build_landing_sensor
 
-    home = Home(tmp_path / "home").ensure()
-    return home, build_landing_sensor(build_everything, home)
+    return Home(tmp_path / "home").ensure()
 
 
 def test_the_landing_sensor_is_in_the_definitions_and_starts_stopped(defs):
@@ -59,15 +61,15 @@ def test_the_landing_sensor_is_in_the_definitions_and_starts_stopped(defs):
     assert sensor.job_name == "build_everything"
 
 
-def test_a_new_file_requests_one_run_of_its_feed_and_what_it_feeds(defs, landing_sensor):
-    home, sensor = landing_sensor
+def test_a_new_file_requests_one_run_of_its_feed_and_what_it_feeds(defs, landing_home):
+    home = landing_home
     folder = home.landing / "vte"
     folder.mkdir(parents=True)
     (folder / "vte-2024-25.csv").write_text(
         "Org code,Quarter,Admitted,Risk assessed\nRA1,2024-25 Q1,10,9\n"
     )
 
-    result, cursor = _sensor_tick(defs, sensor, None)
+    result, cursor = _sensor_tick(defs, home, None)
     (request,) = result.run_requests
     selected = set(request.asset_selection)
     assert dg.AssetKey(["ingest", "vte"]) in selected
@@ -77,21 +79,21 @@ def test_a_new_file_requests_one_run_of_its_feed_and_what_it_feeds(defs, landing
     assert request.tags["qa/feeds"] == "vte"
 
     # Unchanged: nothing to do, and the reason says so.
-    again, cursor = _sensor_tick(defs, sensor, cursor)
+    again, cursor = _sensor_tick(defs, home, cursor)
     assert again.run_requests == []
     assert "No new file contents" in again.skip_message
 
     # The same bytes under another name, or touched: still nothing.
     (folder / "copy-of-vte-2024-25.csv").write_bytes((folder / "vte-2024-25.csv").read_bytes())
     (folder / "vte-2024-25.csv").touch()
-    again, cursor = _sensor_tick(defs, sensor, cursor)
+    again, cursor = _sensor_tick(defs, home, cursor)
     assert again.run_requests == []
 
     # A re-issue under the old name is new contents: a run, and a later arrival.
     (folder / "vte-2024-25.csv").write_text(
         "Org code,Quarter,Admitted,Risk assessed\nRA1,2024-25 Q1,10,10\n"
     )
-    changed, cursor = _sensor_tick(defs, sensor, cursor)
+    changed, cursor = _sensor_tick(defs, home, cursor)
     (request,) = changed.run_requests
     from dagster_project.ingest.arrivals import read_register
 

@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 
 from dagster_project.cli import main
+from dagster_project.feeds.catalogue import FEEDS
+from dagster_project.feeds.spec import Feed
 from dagster_project.home import Home, resolve_home
-from dagster_project.ingest.feeds import FEEDS, Feed, ingest_feed
+from dagster_project.ingest.run import ingest_feed
 from dagster_project.synth import write_synthetic_region
 from dagster_project.validation.dry_run import EXAMPLES_PER_RULE
 from dagster_project.validation.run import validate_feed
@@ -92,7 +94,7 @@ def test_every_feed_is_found_by_trying_every_recogniser(delivery, home, capsys):
         assert code in (0, 1), f"{path.name}: {err}"
         feed = FEEDS[path.parent.name]
         assert path.name in out and f": feed {feed.name}, " in out
-        assert any(f"table {table}," in out for table in feed.tables) or "Not loaded" in out
+        assert any(f"table {table}," in out for table in feed.table_names) or "Not loaded" in out
 
 
 def test_broken_rows_are_listed_by_rule_with_their_lines(delivery, home, capsys):
@@ -148,7 +150,7 @@ def test_a_missing_file_exits_2(home, capsys, tmp_path):
 def test_a_feed_added_to_the_registry_is_tried_too(delivery, home, capsys, monkeypatch, tmp_path):
     """A second feed accepting SHMI files makes them ambiguous until --feed picks one."""
     shmi = FEEDS["shmi"]
-    mirror = Feed("shmi_mirror", shmi.tables, shmi.recognise, shmi.parse, "A copy of SHMI.")
+    mirror = Feed("shmi_mirror", "A copy of SHMI.", shmi.tables, shmi.recognise, shmi.parse)
     monkeypatch.setitem(FEEDS, "shmi_mirror", mirror)
     source = next((delivery / "landing" / "shmi").glob("*.csv"))
     loose = tmp_path / source.name

@@ -21,7 +21,7 @@ import pytest
 
 from dagster_project.home import Home
 from dagster_project.ingest import tabular
-from dagster_project.ingest.feeds import ingest_feed, read_manifest
+from dagster_project.ingest.run import ingest_feed, read_manifest
 from dagster_project.synth import write_incidents_file
 from dagster_project.validation import run
 from dagster_project.validation.run import validate_feed

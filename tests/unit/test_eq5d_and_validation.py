@@ -21,7 +21,7 @@ import pytest
 from conftest import REPO_ROOT, skip_or_fail
 
 from dagster_project.home import resolve_home
-from dagster_project.ingest.feeds import ingest_feed
+from dagster_project.ingest.run import ingest_feed
 from dagster_project.validation.derived import eq5d_index
 from dagster_project.validation.run import validate_feed
 from dagster_project.validation.suites import SuiteError, load_suite, run_suite

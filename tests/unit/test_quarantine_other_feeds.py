@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.home import Home, resolve_home
-from dagster_project.ingest.feeds import ingest_feed
+from dagster_project.ingest.run import ingest_feed
 from dagster_project.validation.run import validate_feed
 
 

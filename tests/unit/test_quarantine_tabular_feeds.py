@@ -20,9 +20,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
-from dagster_project.ingest.feeds import FEEDS, ingest_feed
-from dagster_project.ingest.layouts import LAYOUTS
+from dagster_project.ingest import layouts
+from dagster_project.ingest.run import ingest_feed
+from dagster_project.ingest.tabular import Layout
 from dagster_project.validation import run
 from dagster_project.validation.run import validate_feed
 from dagster_project.validation.suites import load_suite
@@ -307,8 +309,11 @@ def test_planted_rows_are_quarantined_by_rule_and_nothing_is_lost(
     tmp_path: Path, feed: str
 ) -> None:
     planted = PLANTED[feed]
-    layout = next(layout for layout in LAYOUTS.values() if layout.table in FEEDS[feed].tables)
-    suite = load_suite(run.SUITE_FOR_KIND[layout.kind])
+    (table,) = FEEDS[feed].tables
+    layout = next(
+        v for v in vars(layouts).values() if isinstance(v, Layout) and v.table == table.name
+    )
+    suite = load_suite(table.suites[layout.kind])
     rules = {rule.name: rule for rule in suite.rules()}
     assert {r for p in planted.rows for r in p.breaks} <= set(rules), "rules exist"
     outcome = run_feed(tmp_path, feed)

@@ -16,8 +16,8 @@ import pytest
 
 from dagster_project.home import Home
 from dagster_project.ingest import arrivals
-from dagster_project.ingest.feeds import ingest_feed, read_manifest
 from dagster_project.ingest.landing import iter_landing_csvs
+from dagster_project.ingest.run import ingest_feed, read_manifest
 from dagster_project.validation.held import held_summary
 from dagster_project.validation.run import landing_file, validate_feed
 

@@ -23,10 +23,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
 from dagster_project.ingest import layouts, tabular
-from dagster_project.ingest.feeds import FEEDS, ingest_feed
 from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.run import ingest_feed
 from dagster_project.validation import run
 from dagster_project.validation.run import validate_feed
 

@@ -4,22 +4,8 @@
 -- A row with rule NULL is the file's total for the provider; a row with a rule counts what
 -- that rule caught. The provider code of a quarantined row is read from the record as
 -- delivered, so a record whose code itself broke a rule has provider_code NULL.
-{% set feeds = [
-    ('proms', 'proms_records', 'provider_code'),
-    ('proms', 'proms_participation', 'provider_code'),
-    ('organisations', 'organisations', 'organisation_code'),
-    ('shmi', 'shmi', 'provider_code'),
-    ('hcai', 'hcai_counts', 'organisation_code'),
-    ('kh03', 'kh03_beds', 'organisation_code'),
-    ('fft', 'fft_responses', 'organisation_code'),
-    ('inpatient_survey', 'inpatient_survey', 'organisation_code'),
-    ('staff_survey', 'staff_survey', 'organisation_code'),
-    ('incidents', 'incidents', 'organisation_code'),
-    ('vte', 'vte_assessments', 'organisation_code'),
-    ('readmissions', 'readmissions', 'organisation_code'),
-    ('njr', 'njr_compliance', 'organisation_code'),
-    ('hip_fracture', 'hip_fracture_spells', 'organisation_code'),
-] %}
+{#- Every raw table, its feed and its organisation-code column: dagster_project/feeds. -#}
+{% set feeds = raw_tables() %}
 
 with valid as (
     {% for feed, table, code in feeds %}

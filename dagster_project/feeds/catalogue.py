@@ -1,0 +1,383 @@
+"""Every feed the pipeline reads, each declared once (see spec.py for what a declaration holds).
+
+The order of `FEEDS` is the order of the Dagster assets and of the dbt sources.
+"""
+
+from __future__ import annotations
+
+from dagster_project.feeds.spec import Feed, Recognised, Table
+from dagster_project.ingest import hcai, kh03, layouts, organisations, proms, shmi, tabular
+from dagster_project.ingest.landing import LandingCsv
+from dagster_project.validation import derived
+
+_S, _I16, _I, _F = "string", "Int16", "Int64", "Float64"
+
+
+def _typed(columns: list[str], default: str = _S, **types: str) -> dict[str, str]:
+    return {c: types.get(c, default) for c in columns}
+
+
+# --------------------------------------------------------------------------- PROMs
+
+_RECORD_TEXT = {
+    "provider_code",
+    "procedure",
+    "year_label",
+    "age_band",
+    "gender",
+    "pre_eq5d_profile",
+    "post_eq5d_profile",
+}
+_RECORD_FLOAT = {
+    "pre_eq5d_index",
+    "post_eq5d_index",
+    "eq5d_index_predicted",
+    "eq_vas_predicted",
+    "oxford_predicted",
+}
+
+PROMS_RECORDS = Table(
+    name=proms.RECORDS,
+    description="NHS Digital PROMs record-level hip and knee files, one row per linked pre/post-op "
+    "episode.",
+    columns={
+        "financial_year": _S,
+        **{
+            c: _S if c in _RECORD_TEXT else _F if c in _RECORD_FLOAT else _I16
+            for c in proms.RECORD_COLUMNS
+        },
+    },
+    suites={"hip_records": "proms_hip_records", "knee_records": "proms_knee_records"},
+    code_column="provider_code",
+    supersede_by=("file_kind", "financial_year"),
+    derive=derived.add_proms_record_checks,
+)
+
+PROMS_PARTICIPATION = Table(
+    name=proms.PARTICIPATION,
+    description="NHS Digital PROMs PartLink, one row per organisation and procedure (`*` read as "
+    "NULL).",
+    columns={
+        "financial_year": _S,
+        **{
+            c: _S
+            if c in {"provider_code", "provider_name", "procedure"}
+            else _F
+            if c.endswith("_rate")
+            else _I
+            for c in proms.PARTICIPATION_COLUMNS
+        },
+        "hes_procedures_suppressed": "boolean",
+    },
+    suites={"partlink": "proms_partlink"},
+    code_column="provider_code",
+    supersede_by=("financial_year",),
+    derive=derived.add_participation_checks,
+)
+
+
+def _recognise_proms(csv: LandingCsv) -> Recognised | None:
+    return proms.classify(csv.header())
+
+
+# --------------------------------------------------------------------------- reference
+
+ORGANISATIONS = Table(
+    name=organisations.ORGANISATIONS,
+    description="NHS Organisation Data Service extracts (etr.csv shape).",
+    columns=_typed(organisations.ODS_COLUMNS),
+    suites={"ods_extract": "organisations"},
+    code_column="organisation_code",
+    supersede_by=(),  # each ODS extract is the whole register
+)
+
+
+def _recognise_ods(csv: LandingCsv) -> Recognised | None:
+    if organisations.looks_like_ods(csv):
+        return Recognised("ods_extract", ORGANISATIONS.name)
+    return None
+
+
+KH03_BEDS = Table(
+    name="kh03_beds",
+    description="NHS England KH03 average daily beds per trust and quarter.",
+    columns=_typed(kh03.KH03_COLUMNS, **dict.fromkeys(kh03.BED_COLUMNS, _F)),
+    suites={kh03.FILE_KIND: "kh03"},
+    code_column="organisation_code",
+    supersede_by=("period_start",),
+)
+
+
+def _recognise_kh03(csv: LandingCsv) -> Recognised | None:
+    return Recognised(kh03.FILE_KIND, KH03_BEDS.name) if csv.is_workbook else None
+
+
+# --------------------------------------------------------------------------- mortality, infection
+
+SHMI = Table(
+    name=shmi.SHMI,
+    description="NHS Digital SHMI trust-level files, one row per trust and publication.",
+    columns={
+        "publication": _S,
+        **_typed(
+            shmi.SHMI_COLUMNS,
+            spells=_I,
+            observed=_I,
+            expected=_F,
+            published_shmi=_F,
+            published_poisson_lower=_F,
+            published_poisson_upper=_F,
+            published_poisson_banding=_I16,
+            published_lower_limit=_F,
+            published_upper_limit=_F,
+            published_banding=_I16,
+        ),
+    },
+    suites={"shmi_trust": "shmi"},
+    code_column="provider_code",
+    supersede_by=("publication",),
+    derive=derived.add_shmi_checks,
+)
+
+
+def _recognise_shmi(csv: LandingCsv) -> Recognised | None:
+    return Recognised("shmi_trust", SHMI.name) if shmi.is_shmi(csv.header()) else None
+
+
+HCAI_COUNTS = Table(
+    name="hcai_counts",
+    description="UKHSA mandatory surveillance counts per organism, organisation, month and "
+    "metric (organisms and metrics in the project's codes, seeds hcai_organisms and "
+    "hcai_metrics).",
+    columns=_typed(hcai.HCAI_COLUMNS, figure=_I),
+    suites={"hcai_archive": "hcai", "hcai_data_capture": "hcai"},
+    code_column="organisation_code",
+    # Each publication repeats and revises the previous March: a month is taken whole from
+    # the later publication, the publisher's own rule (staging), not row by row.
+    supersede_by=None,
+)
+
+
+def _recognise_hcai(csv: LandingCsv) -> Recognised | None:
+    if csv.is_workbook:
+        return None
+    layout = hcai.classify_hcai(csv)
+    return Recognised(f"hcai_{layout}", HCAI_COUNTS.name) if layout else None
+
+
+# --------------------------------------------------------------------------- one-table feeds
+
+
+def _table(layout: tabular.Layout, description: str, **spec) -> Table:
+    """A one-table feed's table: its file kind is its layout's, validated by the suite of
+    the same name."""
+    return Table(
+        name=layout.table,
+        description=description,
+        suites={layout.kind: layout.kind},
+        code_column=layout.code_column,
+        **spec,
+    )
+
+
+def _tabular_feed(
+    name: str, layout: tabular.Layout, table: Table, description: str, monthly: bool = False
+) -> Feed:
+    """A feed of one-table files: recognised by its header, parsed in batches."""
+
+    def recognise(csv: LandingCsv) -> Recognised | None:
+        found = tabular.find_header(csv, layout)
+        return Recognised(layout.kind, layout.table) if found else None
+
+    return Feed(
+        name=name,
+        description=description,
+        tables=(table,),
+        recognise=recognise,
+        parse=lambda csv, _: tabular.batches(csv, layout),
+        monthly=monthly,
+    )
+
+
+FFT_RESPONSES = _table(
+    layouts.FFT,
+    "NHS England Friends and Family Test counts per provider, setting and month (answers, "
+    "total responses, total eligible).",
+    columns={
+        "setting": _S,
+        "month": _S,
+        "financial_year": _S,
+        "year_label": _S,
+        "period_name": _S,
+        "organisation_code": _S,
+        "organisation_name": _S,
+        "parent_code": _S,
+        **dict.fromkeys(layouts.FFT_ANSWERS, _I),
+        "total_responses": _I,
+        "total_eligible": _I,
+    },
+    supersede_by=("setting", "month"),
+    derive=derived.add_fft_checks,
+)
+INPATIENT_SURVEY = _table(
+    layouts.INPATIENT_SURVEY,
+    "National Inpatient Survey responsiveness question scores per trust and survey year.",
+    columns={
+        "financial_year": _S,
+        "organisation_code": _S,
+        "survey_year": _I,
+        **{f"q{i}": _F for i in range(1, 6)},
+    },
+    supersede_by=("survey_year",),
+)
+STAFF_SURVEY = _table(
+    layouts.STAFF_SURVEY,
+    "NHS Staff Survey: % of staff who would recommend the standard of care, per trust and "
+    "survey year.",
+    columns={
+        "financial_year": _S,
+        "organisation_code": _S,
+        "survey_year": _I,
+        "recommend_care": _F,
+    },
+    supersede_by=("survey_year",),
+)
+INCIDENTS = _table(
+    layouts.INCIDENTS,
+    "Patient safety incidents, one row per incident.",
+    columns=_typed(layouts.INCIDENTS.column_names),
+    supersede_by=("organisation_code", "incident_id"),
+    derive=derived.add_incident_checks,
+)
+VTE_ASSESSMENTS = _table(
+    layouts.VTE,
+    "VTE risk assessment per provider and quarter.",
+    columns=_typed(layouts.VTE.column_names, admitted=_I, risk_assessed=_I),
+    supersede_by=("organisation_code", "quarter"),
+    derive=derived.add_vte_checks,
+)
+READMISSIONS = _table(
+    layouts.READMISSIONS,
+    "Emergency readmissions within 28 days per provider, year and age group.",
+    columns=_typed(layouts.READMISSIONS.column_names, discharges=_I, readmissions_28d=_I),
+    supersede_by=("organisation_code", "financial_year"),
+    derive=derived.add_readmission_checks,
+)
+NJR_COMPLIANCE = _table(
+    layouts.NJR,
+    "National Joint Registry compliance, consent and cemented fractions per provider and year.",
+    columns=_typed(
+        layouts.NJR.column_names, compliance=_F, consent_not_recorded=_F, cemented_over_70=_F
+    ),
+    supersede_by=("organisation_code", "financial_year"),
+)
+HIP_FRACTURE_SPELLS = _table(
+    layouts.HIP_FRACTURE,
+    "Fragility hip fracture spells with best practice tariff criteria.",
+    columns=_typed(layouts.HIP_FRACTURE.column_names),
+    supersede_by=("organisation_code", "spell_id"),
+    derive=derived.add_hip_fracture_checks,
+)
+
+# --------------------------------------------------------------------------- the feeds
+
+FEEDS: dict[str, Feed] = {
+    feed.name: feed
+    for feed in (
+        Feed(
+            name="proms",
+            description="NHS Digital PROMs data packs: hip and knee record-level files and "
+            "PartLink.",
+            tables=(PROMS_RECORDS, PROMS_PARTICIPATION),
+            recognise=_recognise_proms,
+            parse=proms.parse,
+        ),
+        Feed(
+            name="organisations",
+            description="NHS Organisation Data Service extracts (etr.csv and the same shape).",
+            tables=(ORGANISATIONS,),
+            recognise=_recognise_ods,
+            parse=lambda csv, _: organisations.parse_ods(csv),
+        ),
+        Feed(
+            name="shmi",
+            description="NHS Digital SHMI trust-level files, one quarterly publication each.",
+            tables=(SHMI,),
+            recognise=_recognise_shmi,
+            parse=lambda csv, _: shmi.parse_shmi(csv),
+        ),
+        Feed(
+            name="hcai",
+            description="UKHSA mandatory surveillance monthly counts by trust, in either of "
+            "UKHSA's layouts (archive tables, data-capture exports).",
+            tables=(HCAI_COUNTS,),
+            recognise=_recognise_hcai,
+            parse=lambda csv, _: hcai.parse_hcai(csv),
+            monthly=True,
+        ),
+        Feed(
+            name="kh03",
+            description="NHS England KH03 beds open overnight, quarterly workbooks.",
+            tables=(KH03_BEDS,),
+            recognise=_recognise_kh03,
+            parse=lambda csv, _: kh03.parse_kh03(csv.path, csv.data),
+        ),
+        _tabular_feed(
+            "fft",
+            layouts.FFT,
+            FFT_RESPONSES,
+            "NHS England Friends and Family Test organisation-level monthly files, one per "
+            "setting, as CSV or XLSX.",
+            monthly=True,
+        ),
+        _tabular_feed(
+            "inpatient_survey",
+            layouts.INPATIENT_SURVEY,
+            INPATIENT_SURVEY,
+            "National Inpatient Survey: the five responsiveness question scores per trust and "
+            "year.",
+        ),
+        _tabular_feed(
+            "staff_survey",
+            layouts.STAFF_SURVEY,
+            STAFF_SURVEY,
+            "NHS Staff Survey: staff who would be happy with the standard of care, per trust.",
+        ),
+        _tabular_feed(
+            "incidents",
+            layouts.INCIDENTS,
+            INCIDENTS,
+            "Patient safety incidents, one row per incident (the project's extract format).",
+        ),
+        _tabular_feed(
+            "vte",
+            layouts.VTE,
+            VTE_ASSESSMENTS,
+            "VTE risk assessment: admitted patients and those risk-assessed, per quarter.",
+        ),
+        _tabular_feed(
+            "readmissions",
+            layouts.READMISSIONS,
+            READMISSIONS,
+            "Emergency readmissions within 28 days of discharge, per year and age group.",
+        ),
+        _tabular_feed(
+            "njr",
+            layouts.NJR,
+            NJR_COMPLIANCE,
+            "National Joint Registry compliance and consent, per provider and year.",
+        ),
+        _tabular_feed(
+            "hip_fracture",
+            layouts.HIP_FRACTURE,
+            HIP_FRACTURE_SPELLS,
+            "Fragility hip fracture spells with the best practice tariff criteria, one row each.",
+        ),
+    )
+}
+
+TABLES: dict[str, Table] = {table.name: table for feed in FEEDS.values() for table in feed.tables}
+
+
+def feed_of(table: str) -> Feed:
+    return next(feed for feed in FEEDS.values() if table in feed.table_names)
