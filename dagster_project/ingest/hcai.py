@@ -12,7 +12,8 @@ UKHSA has published the same monthly counts per organisation in two layouts:
 
 The kind of a file comes from its header, never its name. Both layouts land in
 the same canonical columns (`COLUMNS`) so checks downstream need not know
-which layout a year came in; every value stays text, as published.
+which layout a year came in; every value stays text, as published, but for the
+organism and metric, which are given the project's codes (reference.py).
 
 Archive tables have no metric column: their title says what they count. The
 E. coli tables are titled "Monthly counts of ... by Acute Trust" (2016-17
@@ -31,6 +32,7 @@ import re
 
 import pandas as pd
 
+from dagster_project.ingest import reference
 from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
 
@@ -395,6 +397,10 @@ def parse_hcai(csv: LandingCsv) -> pd.DataFrame:
     kind, header = found
     parse = _parse_capture if kind == DATA_CAPTURE else _parse_archive
     frame = pd.DataFrame(parse(csv, rows, header), columns=["row_number", *HCAI_COLUMNS])
+    # The project's codes for organisms and metrics (seeds), given here once for every stage.
+    frame["organism"] = frame["organism"].map(reference.hcai_organisms())
+    metrics = reference.hcai_metrics()
+    frame["metric"] = frame["metric"].map(lambda m: metrics.get(m, m), na_action="ignore")
     frame = stamp(frame, csv.source, csv.sha256, f"hcai_{kind}")
     frame["row_number"] = frame["row_number"].astype("int64")
     text_columns = [c for c in COLUMNS if c != "row_number"]

@@ -19,7 +19,7 @@ import pandas as pd
 from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.feeds.spec import Feed
 from dagster_project.home import Home
-from dagster_project.ingest import arrivals, supersession
+from dagster_project.ingest import arrivals, reference, supersession
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
 from dagster_project.storage import write_parquet_atomically, write_parquet_batches_atomically
 
@@ -73,11 +73,15 @@ def incoming_file(home: Home, table: str, key: str) -> Path:
 
 @cache
 def _parser_fingerprint() -> str:
-    """Changes whenever an ingest module or a feed's declaration does, so an edited parser
-    re-parses every file."""
+    """Changes whenever an ingest module, a feed's declaration or a seed a parser reads does,
+    so an edited parser re-parses every file."""
     digest = hashlib.sha256()
     declarations = Path(__file__).parents[1] / "feeds"
-    for path in sorted([*Path(__file__).parent.glob("*.py"), *declarations.glob("*.py")]):
+    seeds = [reference.SEEDS_DIR / name for name in reference.SEEDS_READ]
+    for path in [
+        *sorted([*Path(__file__).parent.glob("*.py"), *declarations.glob("*.py")]),
+        *seeds,
+    ]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -4,18 +4,17 @@
 -- only when all three months carry it (from the 2018-19 data-capture exports; a quarter
 -- mixing an archive table's totals with an export's split has totals and no rate).
 with counts as (
-    select * from {{ ref('stg_ukhsa__hcai_counts') }}
-    where organisation_type in ('acute_trust', 'national')
+    select * from {{ ref('int_hcai__monthly_counts') }}
 ),
 
 quarterly as (
     select
         organism,
-        organisation_code,
+        provider_code,
         date_trunc('quarter', month) as period_start,
-        count(distinct month) filter (where metric = 'total_cases') as months_published,
+        count(distinct month) filter (where metric = 'total') as months_published,
         count(distinct month) filter (where metric = 'hospital_onset') as onset_months,
-        sum(cases) filter (where metric = 'total_cases') as total_cases,
+        sum(cases) filter (where metric = 'total') as total_cases,
         sum(cases) filter (where metric = 'hospital_onset') as hospital_onset_cases,
         sum(cases) filter (where metric = 'community_onset') as community_onset_cases
     from counts
@@ -28,7 +27,7 @@ beds as (
 
 select
     q.organism,
-    q.organisation_code as provider_code,
+    q.provider_code,
     q.period_start,
     beds.quarter_label,
     case when month(q.period_start) >= 4
@@ -46,6 +45,6 @@ select
     end as hospital_onset_per_100000_bed_days
 from quarterly as q
 left join beds
-    on q.organisation_code = beds.organisation_code
+    on q.provider_code = beds.organisation_code
     and q.period_start = beds.period_start
 where q.months_published = 3
