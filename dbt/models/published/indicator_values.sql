@@ -1,31 +1,13 @@
--- Indicator values as they may be published. Friends and Family Test numerators built from a
--- suppressed count are withheld with their denominator and value; everything else is
--- as computed in fct_indicator_values.
+-- Indicator values as they may be published: a figure disclosure control withholds
+-- (int_indicators__withheld: FFT counts NHS England suppresses, PROMs groups NHS Digital
+-- suppresses) is NULL with everything that would reveal it (counts, value, limits); the
+-- comparison, a category, stays.
 with values as (
     select * from {{ ref('fct_indicator_values') }}
 ),
 
-fft_year_cells as (
-    select financial_year, setting, provider_code, answer, suppressed
-    from {{ ref('int_fft__disclosure') }}
-    where month = 'ALL' and provider_code <> 'ALL'
-),
-
 withheld as (
-    select
-        financial_year,
-        provider_code,
-        'fft_' || setting || '_positive_pct' as indicator_code
-    from fft_year_cells
-    where suppressed and answer in ('very_good', 'good', 'ALL')
-    union
-    select financial_year, provider_code, 'fft_' || setting || '_negative_pct'
-    from fft_year_cells
-    where suppressed and answer in ('poor', 'very_poor', 'ALL')
-    union
-    select financial_year, provider_code, 'fft_' || setting || '_response_rate'
-    from fft_year_cells
-    where suppressed and answer = 'ALL'
+    select * from {{ ref('int_indicators__withheld') }}
 )
 
 select
@@ -37,11 +19,12 @@ select
     case when w.indicator_code is null then v.denominator end as denominator,
     case when w.indicator_code is null then v.value end as value,
     v.national_value,
-    v.lower_95,
-    v.upper_95,
-    v.lower_998,
-    v.upper_998,
-    v.comparison
+    case when w.indicator_code is null then v.lower_95 end as lower_95,
+    case when w.indicator_code is null then v.upper_95 end as upper_95,
+    case when w.indicator_code is null then v.lower_998 end as lower_998,
+    case when w.indicator_code is null then v.upper_998 end as upper_998,
+    v.comparison,
+    v.note
 from values as v
 left join withheld as w
     on v.financial_year = w.financial_year
