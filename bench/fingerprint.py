@@ -78,25 +78,41 @@ def fingerprint(home: Path) -> dict[str, object]:
     }
 
 
+def _page_kind(path: str) -> str:
+    """`ZA001/2024-25/data/x.csv` -> `*/*/data/x.csv`: pages of the same kind, grouped."""
+    parts = path.split("/")
+    return "/".join(["*", "*", *parts[2:]]) if len(parts) > 2 else path
+
+
 def compare(before: dict, after: dict) -> list[str]:
-    """Every difference, one line each: tables first, then pages."""
+    """Every table that differs, then pages that differ grouped by kind, one line each."""
+    lines = _compare_kind(before, after, "tables")
+    pages: dict[str, list[str]] = {}
+    for line in _compare_kind(before, after, "site"):
+        path, _, what = line.removeprefix("site: ").partition(" ")
+        pages.setdefault(f"{_page_kind(path)} {what}", []).append(path)
+    for kind, paths in sorted(pages.items()):
+        lines.append(f"site: {kind}" + (f" ({len(paths)} pages)" if len(paths) > 1 else ""))
+    return lines
+
+
+def _compare_kind(before: dict, after: dict, kind: str) -> list[str]:
     lines: list[str] = []
-    for kind in ("tables", "site"):
-        old, new = before[kind], after[kind]
-        for name in sorted(set(old) | set(new)):
-            if name not in new:
-                lines.append(f"{kind}: {name} is gone")
-            elif name not in old:
-                lines.append(f"{kind}: {name} is new")
-            elif old[name] != new[name]:
-                detail = ""
-                if kind == "tables":
-                    o, n = old[name], new[name]
-                    if o["columns"] != n["columns"]:
-                        detail = f" (columns {o['columns']} -> {n['columns']})"
-                    else:
-                        detail = f" (rows {o['rows']} -> {n['rows']})"
-                lines.append(f"{kind}: {name} differs{detail}")
+    old, new = before[kind], after[kind]
+    for name in sorted(set(old) | set(new)):
+        if name not in new:
+            lines.append(f"{kind}: {name} is gone")
+        elif name not in old:
+            lines.append(f"{kind}: {name} is new")
+        elif old[name] != new[name]:
+            detail = ""
+            if kind == "tables":
+                o, n = old[name], new[name]
+                if o["columns"] != n["columns"]:
+                    detail = f" (columns {o['columns']} -> {n['columns']})"
+                else:
+                    detail = f" (rows {o['rows']} -> {n['rows']})"
+            lines.append(f"{kind}: {name} differs{detail}")
     return lines
 
 

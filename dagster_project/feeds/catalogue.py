@@ -158,6 +158,23 @@ HCAI_COUNTS = Table(
 )
 
 
+HCAI_OBJECTIVES = Table(
+    name=layouts.HCAI_OBJECTIVES.table,
+    description="NHS England's annual infection objectives (thresholds) per trust: the most "
+    "cases attributed to the trust the year allows, per organism.",
+    columns={
+        "organisation_code": _S,
+        "organisation_name": _S,
+        "financial_year": _S,
+        "organism": _S,
+        "objective": _I,
+    },
+    suites={layouts.HCAI_OBJECTIVES.kind: layouts.HCAI_OBJECTIVES.kind},
+    code_column="organisation_code",
+    supersede_by=("organism", "financial_year", "organisation_code"),
+)
+
+
 def _recognise_hcai(csv: LandingCsv) -> Recognised | None:
     if csv.is_workbook:
         return None
@@ -314,6 +331,12 @@ FEEDS: dict[str, Feed] = {
             recognise=_recognise_hcai,
             parse=lambda csv, _: hcai.parse_hcai(csv),
             monthly=True,
+        ),
+        _tabular_feed(
+            "hcai_objectives",
+            layouts.HCAI_OBJECTIVES,
+            HCAI_OBJECTIVES,
+            "NHS England's infection objectives per trust and year (C. difficile thresholds).",
         ),
         Feed(
             name="kh03",

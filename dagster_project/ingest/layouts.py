@@ -116,6 +116,32 @@ def _finish_survey(frame: pd.DataFrame, csv: LandingCsv, _: list[list[str]]) -> 
     return frame
 
 
+def _finish_objectives(
+    frame: pd.DataFrame, csv: LandingCsv, preamble: list[list[str]]
+) -> pd.DataFrame:
+    """The organism in the project's code: from its column, else from the file's name or
+    title lines (NHS England publishes one table per organism); the year as `2024-25`
+    whether written so, `2024/25` or `2024 to 2025`."""
+    from dagster_project.ingest.hcai import organism_name
+    from dagster_project.ingest.reference import hcai_organisms
+
+    codes = hcai_organisms()
+    titles = [csv.csv_name, *(" ".join(line) for line in preamble)]
+    fallback = next((organism_name(t) for t in titles if organism_name(t)), None)
+    # A blank cell takes the file's organism; a named one that is not known stays unknown.
+    named = [organism_name(o) if o else fallback for o in frame["organism"]]
+    frame["organism"] = [codes.get(name or "") for name in named]
+    frame["financial_year"] = [_year_label(y) for y in frame["financial_year"]]
+    return frame
+
+
+def _year_label(text: object) -> object:
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-/]|to)\s*(\d{2}|\d{4})\s*", str(text or ""))
+    if not match:
+        return text
+    return f"{match.group(1)}-{match.group(2)[-2:]}"
+
+
 _CODE = Column(
     "organisation_code",
     ("org code", "organisation code", "provider code", "trust code", "code", "ods code"),
@@ -256,4 +282,34 @@ HIP_FRACTURE = Layout(
         Column("amts_pre_op", ("amts pre op", "amts preop"), required=False),
         Column("amts_post_op", ("amts post op", "amts postop"), required=False),
     ),
+)
+
+HCAI_OBJECTIVES = Layout(
+    kind="hcai_objectives",
+    table="hcai_objectives",
+    columns=(
+        _CODE,
+        Column(
+            "organisation_name",
+            ("organisation name", "org name", "trust name", "name"),
+            required=False,
+        ),  # fmt: skip
+        Column("financial_year", ("financial year", "year")),
+        Column("organism", ("organism", "infection", "collection"), required=False),
+        Column(
+            "objective",
+            (
+                "objective",
+                "threshold",
+                "cdi objective",
+                "cdi threshold",
+                "c difficile threshold",
+                "c difficile objective",
+                "trust threshold",
+                "annual threshold",
+            ),
+        ),  # fmt: skip
+    ),
+    name_column="organisation_name",
+    finish=_finish_objectives,
 )

@@ -11,6 +11,7 @@ common rate.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,6 +290,36 @@ def write_hcai(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
     return rows
+
+
+# A trust's synthetic C. difficile objective: this much above the region's trust-attributed
+# rate (HOHA + COHA), times its bed days, so only a planted high-CDI trust exceeds it.
+OBJECTIVE_HEADROOM = 1.5
+
+
+def objectives_file_name(year: str) -> str:
+    return f"cdi-objectives-{year}.csv"
+
+
+def write_cdi_objectives(path: Path, plan: FeedPlan, year: str) -> int:
+    """NHS England's C. difficile objectives as a table: a title line naming the organism and
+    year, then one row per trust; the objective is OBJECTIVE_HEADROOM times the synthetic
+    trust-attributed rate times the trust's occupied bed days, rounded up."""
+    rate = CDI.rates[HOHA] + CDI.rates[COHA]
+    bed_days = plan.bed_days[year].sum(axis=1)
+    first = int(year[:4])
+    lines = [
+        f"Clostridioides difficile infection objectives {first} to {first + 1}",
+        "",
+        "Organisation code,Organisation name,Financial year,Threshold",
+    ]
+    for i in sorted(range(len(plan.providers)), key=lambda i: plan.codes[i]):
+        p = plan.providers[i]
+        objective = math.ceil(OBJECTIVE_HEADROOM * rate * float(bed_days[i]) / 100_000)
+        lines.append(f"{p.code},{p.place.title()},{first}/{(first + 1) % 100:02d},{objective}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return len(plan.providers)
 
 
 def _cell(text: str) -> str:

@@ -42,6 +42,7 @@ FEED_ROLES: tuple[str, ...] = (
 FEEDS: tuple[str, ...] = (
     "kh03",
     "hcai",
+    "hcai_objectives",
     "fft",
     "inpatient_survey",
     "staff_survey",

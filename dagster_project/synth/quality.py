@@ -1,6 +1,6 @@
 """Write every quality feed beside PROMs for one synthetic region, and the truth behind them.
 
-Feeds (folders under landing): `kh03`, `hcai`, `fft`, `inpatient_survey`,
+Feeds (folders under landing): `kh03`, `hcai`, `hcai_objectives`, `fft`, `inpatient_survey`,
 `staff_survey`, `incidents`, `vte`, `readmissions`, `njr`, `hip_fracture`.
 The truth returned goes to the truth file (never under landing): who carries
 which effect, the null providers and the bounds they were kept within, the
@@ -92,6 +92,11 @@ class _Output:
 
     def kh03(self, year: str) -> None:
         self.files["kh03"].update(infection.write_kh03(self.landing / "kh03", self.plan, year))
+
+    def hcai_objectives(self, year: str) -> None:
+        name = infection.objectives_file_name(year)
+        path = self._path("hcai_objectives", name)
+        self.files["hcai_objectives"][name] = infection.write_cdi_objectives(path, self.plan, year)
 
     def hcai(self, year: str) -> None:
         plan = self.plan

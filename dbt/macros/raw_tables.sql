@@ -7,6 +7,7 @@
         ("organisations", "organisations", "organisation_code"),
         ("shmi", "shmi", "provider_code"),
         ("hcai", "hcai_counts", "organisation_code"),
+        ("hcai_objectives", "hcai_objectives", "organisation_code"),
         ("kh03", "kh03_beds", "organisation_code"),
         ("fft", "fft_responses", "organisation_code"),
         ("inpatient_survey", "inpatient_survey", "organisation_code"),

@@ -71,6 +71,7 @@ def expected_files(feed: str, year: str) -> set[str]:
         "incidents": {f"incidents-{year}.csv"},
         "vte": {f"vte-{year}.csv"},
         "readmissions": {f"readmissions-{year}.csv"},
+        "hcai_objectives": {f"cdi-objectives-{year}.csv"},
         "njr": {f"njr-{year}.csv"},
         "hip_fracture": {f"hip-fracture-{year}.csv"},
         "kh03": {f"Beds-Open-Overnight-Web_File-Q{q}-{year}.xlsx" for q in range(1, 5)},

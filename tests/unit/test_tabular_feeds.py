@@ -656,3 +656,30 @@ def test_validation_in_small_batches_gives_what_one_batch_gives(
         "financial_year_present",
         "consent_fraction",
     }
+
+
+# --------------------------------------------------------------------------- infection objectives
+
+OBJECTIVES = (
+    "Clostridioides difficile infection objectives 2024 to 2025\n"
+    "\n"
+    "Organisation code,Organisation name,Financial year,Threshold\n"
+    "RA2,St Mary's Hospital,2024/25,28\n"
+    "RB1,Royal Berkshire,2024 to 2025,14\n"
+)
+
+
+def test_infection_objectives_take_the_organism_from_the_title_and_normalise_the_year():
+    frame = parse("objectives.csv", OBJECTIVES.encode(), layouts.HCAI_OBJECTIVES)
+    assert frame["organism"].tolist() == ["c_difficile", "c_difficile"]
+    assert frame["financial_year"].tolist() == ["2024-25", "2024-25"]
+    assert frame["objective"].tolist() == ["28", "14"]
+    assert frame["row_number"].tolist() == [4, 5]
+
+
+def test_objectives_take_an_organism_column_before_the_title_and_an_unknown_one_is_blank():
+    text = OBJECTIVES.replace("Threshold\n", "Threshold,Organism\n")
+    text = text.replace(",28\n", ",28,E. coli\n").replace(",14\n", ",14,Norovirus\n")
+    frame = parse("objectives.csv", text.encode(), layouts.HCAI_OBJECTIVES)
+    assert frame["organism"].tolist()[0] == "e_coli"
+    assert value(frame["organism"].tolist()[1]) is None  # quarantined by rule organism_known

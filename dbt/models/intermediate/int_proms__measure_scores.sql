@@ -10,20 +10,23 @@ measures as (
 ),
 
 long as (
-    select financial_year, provider_code, joint, is_revision, 'oxford' as measure_code,
+    select sha256, row_number, financial_year, provider_code, joint, is_revision,
+        'oxford' as measure_code,
         pre_oxford_score as pre_op, post_oxford_score as post_op, oxford_predicted as predicted
     from records
     union all
-    select financial_year, provider_code, joint, is_revision, 'eq5d',
+    select sha256, row_number, financial_year, provider_code, joint, is_revision, 'eq5d',
         pre_eq5d_index, post_eq5d_index, eq5d_index_predicted
     from records
     union all
-    select financial_year, provider_code, joint, is_revision, 'eq_vas',
+    select sha256, row_number, financial_year, provider_code, joint, is_revision, 'eq_vas',
         pre_eq_vas, post_eq_vas, eq_vas_predicted
     from records
 )
 
 select
+    long.sha256,
+    long.row_number,
     long.financial_year,
     long.provider_code,
     long.joint,

@@ -11,8 +11,8 @@
 --   10th and 90th percentiles, phi = mean z^2, tau^2 = max(0, (n phi - (n - 1)) /
 --   (sum w - sum w^2 / sum w)) with w = 1 / SE^2; limits target +- z sqrt(SE^2 + tau^2).
 --   For scores, tau^2 is the variance of the Winsorised values.
---   Counts (C. difficile, MRSA, Never Events) are compared with their objective (seed
---   indicator_objectives): above it is higher than expected.
+--   Counts (C. difficile, MRSA, Never Events) are compared with their objective
+--   (int_indicators__objectives): above it is higher than expected.
 -- A provider below the indicator's minimum denominator is 'insufficient data', without limits.
 with observations as (
     select * from {{ ref('int_indicators__observations') }}
@@ -141,7 +141,7 @@ limits as (
 ),
 
 objectives as (
-    select * from {{ ref('indicator_objectives') }}
+    select * from {{ ref('int_indicators__objectives') }}
 ),
 
 judged as (
