@@ -24,9 +24,7 @@ from dagster_project.publish.proms_section import (
     MIN_RECORDS,
     Provider,
     PublishedData,
-    groups,
     load_published,
-    negative_outliers,
     participation,
 )
 from dagster_project.publish.provenance import as_of, fingerprint, inputs_table
@@ -76,19 +74,13 @@ def load_site_data(published_db: Path, narrative_dir: Path | None) -> SiteData:
     return SiteData(proms, indicators, optional, publication, narratives)
 
 
-PROMS_COMMENTARY = "PROMS"
-
-
 def commentary_codes(data: SiteData, provider: Provider, year: str) -> list[tuple[str, str]]:
     """(code, name) of every indicator the document asks the provider to comment on."""
-    codes = [
+    return [
         (r["indicator_code"], r["indicator_name"])
         for r in data.indicators.shown(provider.code, year)
         if r["core_indicator"]
     ]
-    if data.proms.outcomes.get((provider.code, year)):
-        codes.append((PROMS_COMMENTARY, "Patient reported outcome measures (PROMs)"))
-    return codes
 
 
 def awaited(data: SiteData, provider: Provider, year: str) -> list[str]:
@@ -110,11 +102,11 @@ def status(data: SiteData, provider: Provider, year: str) -> str:
 def _methods_table(data: SiteData, provider: Provider, year: str) -> DataTable:
     rows = [
         (
-            "PROMs health gain and outlier status",
+            "PROMs adjusted health gain",
             "NHS Digital, PROMs record-level files and PartLink",
-            "Case-mix adjusted health gain and funnel-plot limits at 95% and 99.8% around "
-            f"England's, to NHS Digital's published method; adjusted figures need {MIN_RECORDS} "
-            "modelled records.",
+            "Case-mix adjusted health gain with funnel-plot limits at 95% and 99.8% around "
+            "England's, to NHS Digital's published method: beyond the 99.8% limits is higher or "
+            f"lower than expected; adjusted figures need {MIN_RECORDS} modelled records.",
         ),
         (
             "PROMs participation",
@@ -184,16 +176,12 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
     name = provider.name
     domains = domain_sections(data.indicators, provider.code, name, year)
     proms_participation = participation(data.proms, provider, year)
-    proms_groups = groups(data.proms, provider, year)
     bpt = bpt_section(
         data.optional["bpt_criteria"], data.optional["bpt_adjustments"], provider.code, year
     )
     quality = data_quality(data.optional["data_quality"], provider.code, name, year)
     england_all = data.proms.england_participation.get((year, "All Procedures"))
-    suggestions = [
-        *data.indicators.suggestions(provider.code, year, name),
-        *negative_outliers(data.proms, provider, year),
-    ]
+    suggestions = data.indicators.suggestions(provider.code, year, name)
     methods_table = _methods_table(data, provider, year)
     inputs = inputs_table(data.publication)
     tables: list[DataTable] = [
@@ -203,7 +191,6 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         *(b.table for d in domains for b in d.core if b.table),
         *(d.others for d in domains if d.others),
         *([proms_participation] if proms_participation else []),
-        *(g["table"] for g in proms_groups),
         *([bpt.income] if bpt.income else []),
         *(t.criteria for t in bpt.tariffs),
         methods_table,
@@ -231,7 +218,6 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         "indicators_missing": data.indicators.missing,
         "indicators_available": data.indicators.available,
         "proms_participation": proms_participation,
-        "proms_groups": proms_groups,
         "min_records": MIN_RECORDS,
         "bpt": bpt,
         "stakeholders": STAKEHOLDERS,
@@ -244,7 +230,6 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         "pdf_href": PDF_NAME,
         "data_folder": DATA_FOLDER,
         "commentary": narrative.commentary if narrative else {},
-        "proms_code": PROMS_COMMENTARY,
     }
     context["toc"] = _toc(context)
     return context

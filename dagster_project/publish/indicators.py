@@ -27,12 +27,13 @@ DOMAINS = {
     "experience": "Patient experience",
     "outcomes": "Clinical effectiveness and outcomes",
 }
-DECIMALS = {"ratio": 3, "count": 0}
+DECIMALS = {"ratio": 3, "count": 0, "index points": 3}
 NOUN = {
     "per cent": "percentage",
     "ratio": "ratio",
     "score": "score",
     "points": "score",
+    "index points": "score",
     "count": "number",
 }
 WORSE = {True: "lower than expected", False: "higher than expected"}
@@ -45,6 +46,18 @@ def decimals(unit: str) -> int:
 
 def noun(unit: str) -> str:
     return NOUN.get(unit, "rate")
+
+
+def missing_reason(entry: Row, values: Row | None) -> str:
+    """Why an indicator has no value for a provider, in words for the reader."""
+    values = values or {}
+    if values.get("withheld"):
+        return "not published: withheld by disclosure control"
+    least = entry.get("min_denominator")
+    if least and values.get("comparison") == "insufficient data":
+        noun = entry.get("denominator_noun") or "cases"
+        return f"not published: fewer than {least:,.0f} {noun}"
+    return "not available"
 
 
 def show(value: float | None, unit: str, reason: str = "not available") -> Cell:
@@ -113,12 +126,10 @@ class Indicators:
         return {year for code, year, _ in keys if code == provider}
 
     def shown(self, provider: str, year: str) -> list[Row]:
-        """Catalogue rows with a value for this provider and year, in domain then name order."""
-        codes = {
-            code
-            for (p, y, code), row in (*self.values.items(), *self.core.items())
-            if p == provider and y == year and row["value"] is not None
-        }
+        """Catalogue rows the provider has a figure for in the year, in domain then name
+        order: a value, or one that is not published (too few cases, withheld by disclosure
+        control), which the document says in words rather than leave out."""
+        codes = {code for (p, y, code) in (*self.values, *self.core) if p == provider and y == year}
         order = list(DOMAINS)
         rows = [self.catalogue[c] for c in codes if c in self.catalogue]
         return sorted(
@@ -178,7 +189,7 @@ def _core_table(
         return (
             Cell(label),
             text((core or {}).get("period_label")),
-            show(value, unit),
+            show(value, unit, missing_reason(entry, values)),
             show(national, unit),
             show((core or {}).get("highest_value"), unit),
             show((core or {}).get("lowest_value"), unit),
@@ -290,7 +301,7 @@ def _others_table(
             (
                 Cell(entry["indicator_name"]),
                 Cell(unit),
-                show(values.get("value"), unit),
+                show(values.get("value"), unit, missing_reason(entry, values)),
                 show(values.get("national_value"), unit),
                 text(values.get("comparison"), "no comparison published"),
             )

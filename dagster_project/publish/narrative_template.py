@@ -24,16 +24,12 @@ class NarrativeTemplateError(ValueError):
 def _from_publication(published_db: Path, code: str, year: str):
     """(name, indicators, suggestions) for the provider, or None if it is not published."""
     from dagster_project.publish.document import commentary_codes, load_site_data
-    from dagster_project.publish.proms_section import negative_outliers
 
     data = load_site_data(published_db, None)
     provider = data.proms.providers.get(code)
     if provider is None:
         return None
-    suggestions = [
-        *data.indicators.suggestions(code, year, provider.name),
-        *negative_outliers(data.proms, provider, year),
-    ]
+    suggestions = data.indicators.suggestions(code, year, provider.name)
     return provider.name, commentary_codes(data, provider, year), suggestions
 
 

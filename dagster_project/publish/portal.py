@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from dagster_project.publish.document import DATA_FOLDER, PAGE_NAME, PDF_NAME, SiteData, status
-from dagster_project.publish.indicators import DOMAINS, show
-from dagster_project.publish.proms_section import FUNNEL_MEASURE, GROUPS, STATUS_CLASS, Provider
+from dagster_project.publish.indicators import DOMAINS, missing_reason, show
+from dagster_project.publish.proms_section import Provider
 from dagster_project.publish.tables import Cell, Column, DataTable, number, slug, text
 
 UNKNOWN_REGION = "UNKNOWN"
@@ -91,49 +91,6 @@ def provider_context(data: SiteData, provider: Provider) -> dict[str, Any]:
     }
 
 
-def _proms_table(data: SiteData, providers: list[Provider], year: str) -> DataTable | None:
-    """PROMs primary hip and knee Oxford adjusted health gain: a core indicator always there."""
-    rows = []
-    for procedure, measure in FUNNEL_MEASURE.items():
-        for p in providers:
-            found = next(
-                (
-                    r
-                    for r in data.proms.outcomes.get((p.code, year), [])
-                    if r["procedure"] == procedure and r["measure"] == measure
-                ),
-                None,
-            )
-            if found is None:
-                continue
-            status_text = found["outlier_status"]
-            rows.append(
-                (
-                    Cell(p.name),
-                    Cell(f"{GROUPS[procedure]}, {measure}"),
-                    number(found["adjusted_health_gain"], 1, "not published"),
-                    number(data.proms.england_gain(year, procedure, measure), 1, "not published"),
-                    Cell(status_text, css=STATUS_CLASS.get(status_text, "neutral"))
-                    if status_text
-                    else Cell(None, "not assessed"),
-                )
-            )
-    if not rows:
-        return None
-    return DataTable(
-        name=f"proms-{year}",
-        caption=f"PROMs adjusted health gain, {year}: providers in the region beside England",
-        columns=(
-            Column("Provider"),
-            Column("Procedure and measure"),
-            Column("Adjusted health gain", numeric=True),
-            Column("England", numeric=True),
-            Column("Outlier status"),
-        ),
-        rows=tuple(rows),
-    )
-
-
 def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
@@ -152,14 +109,14 @@ def _core_tables(data: SiteData, providers: list[Provider], year: str) -> list[D
         for p in providers:
             core = ind.core.get((p.code, year, code)) or {}
             values = ind.values.get((p.code, year, code)) or {}
-            value = _first(core.get("value"), values.get("value"))
-            if value is None:
+            if not core and not values:
                 continue
+            value = _first(core.get("value"), values.get("value"))
             national = _first(core.get("national_value"), values.get("national_value"))
             rows.append(
                 (
                     Cell(p.name),
-                    show(value, unit),
+                    show(value, unit, missing_reason(entry, values)),
                     show(core.get("previous_value"), unit),
                     show(national, unit),
                     text(values.get("comparison"), "no comparison published"),
@@ -188,10 +145,7 @@ def region_context(data: SiteData, code: str, name: str, providers: list[Provide
     sections = []
     for year in years:
         tables = _core_tables(data, providers, year)
-        proms = _proms_table(data, providers, year)
-        sections.append(
-            {"year": year, "slug": slug("year", year), "tables": tables, "proms": proms}
-        )
+        sections.append({"year": year, "slug": slug("year", year), "tables": tables})
     summary = [r for r in data.optional["bpt_regional_summary"] or [] if r["region_code"] == code]
     return {
         "root": "../../",
@@ -229,7 +183,6 @@ def region_context(data: SiteData, code: str, name: str, providers: list[Provide
 
 def region_tables(context: dict[str, Any]) -> list[DataTable]:
     tables = [t for s in context["sections"] for t in s["tables"]]
-    tables += [s["proms"] for s in context["sections"] if s["proms"]]
     return tables + ([context["bpt"]] if context["bpt"] else [])
 
 

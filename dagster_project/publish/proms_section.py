@@ -1,5 +1,9 @@
-"""The PROMs part of a Quality Account (Part 3, outcomes): participation, health gain per
-procedure group beside England, and funnel plots, from the published PROMs tables.
+"""The providers of the published tables, and the PROMs participation part of a Quality Account.
+
+PROMs outcomes (each measure's adjusted health gain in the primary groups) are shown
+through the indicator path like every other indicator (indicators.py); what is PROMs'
+own is participation: pre-operative questionnaires against procedures recorded in HES,
+which the regulations ask providers to state.
 
 Reads only the published DuckDB file, opened read-only, so observatories can keep
 it open meanwhile. Every query has an ORDER BY and every grouping is sorted
@@ -17,8 +21,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.publish import tables
-from dagster_project.publish.funnel_svg import FunnelPlot, FunnelPoint, Highlight, format_number
-from dagster_project.publish.tables import Cell, Column, DataTable, slug
+from dagster_project.publish.tables import Cell, Column, DataTable
 
 ENGLAND = "ENG"
 UNKNOWN_REGION = "UNKNOWN"
@@ -27,51 +30,19 @@ MIN_RECORDS = 30
 # The published tables and the columns this module relies on (the contract).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "providers": ("provider_code", "provider_name", "region_code", "region_name", "provider_type"),
-    "proms_provider_outcomes": (
-        "financial_year", "provider_code", "procedure", "measure", "modelled_records",
-        "health_gain", "adjusted_health_gain", "standard_deviation", "outlier_status",
-        "england_adjusted_health_gain",
-    ),
+    "proms_provider_outcomes": ("financial_year", "provider_code"),
     "proms_participation": (
         "financial_year", "provider_code", "procedure", "hes_procedures",
         "pre_op_questionnaires", "participation_rate",
     ),
 }  # fmt: skip
 
-# Published procedure group -> heading, in page order.
-GROUPS = {
-    "Hip Replacement Primary": "Primary hip replacement",
-    "Hip Replacement Revision": "Revision hip replacement",
-    "Total Hip Replacement": "All hip replacements",
-    "Knee Replacement Primary": "Primary knee replacement",
-    "Knee Replacement Revision": "Revision knee replacement",
-    "Total Knee Replacement": "All knee replacements",
-}
-TOTAL_GROUPS = frozenset({"Total Hip Replacement", "Total Knee Replacement"})
-FUNNEL_MEASURE = {
-    "Hip Replacement Primary": "Oxford Hip Score",
-    "Knee Replacement Primary": "Oxford Knee Score",
-}
-DECIMALS = {"Oxford Hip Score": 1, "Oxford Knee Score": 1, "EQ-5D Index": 3, "EQ VAS": 1}
 PARTICIPATION_ORDER = (
     "All Procedures", "Hip Replacement", "Primary Hip Replacement", "Revision Hip Replacement",
     "Knee Replacement", "Primary Knee Replacement", "Revision Knee Replacement",
 )  # fmt: skip
-STATUS_CLASS = {
-    "Positive outlier (99.8%)": "positive",
-    "Positive outlier (95%)": "positive",
-    "Not an outlier": "neutral",
-    "Negative outlier (95%)": "negative",
-    "Negative outlier (99.8%)": "negative",
-    "Insufficient records": "muted",
-    "No procedures": "muted",
-}
-
 # Why a value is missing, shown beside the dash.
 SUPPRESSED = "not published: suppressed for small numbers, or not applicable"
-FEW_RECORDS = f"not published: fewer than {MIN_RECORDS} modelled records"
-TOTAL_NOT_ADJUSTED = "not published for total groups"
-TOTAL_NOT_ASSESSED = "not assessed for total groups"
 NOT_PUBLISHED = "not published"
 NO_PROCEDURES = "no procedures recorded"
 
@@ -93,8 +64,6 @@ def _ranked(order: Sequence[str]) -> Callable[[str], tuple[int, str]]:
     return lambda label: (rank.get(label, len(rank)), label)
 
 
-_group_key = _ranked(tuple(GROUPS))
-_measure_key = _ranked(("Oxford Hip Score", "Oxford Knee Score", "EQ-5D Index", "EQ VAS"))
 _participation_key = _ranked(PARTICIPATION_ORDER)
 
 
@@ -115,16 +84,6 @@ class PublishedData:
                 region_name=row["region_name"] or "Region not known",
                 provider_type=row["provider_type"],
             )
-        self.outcomes: dict[tuple[str, str], list[Row]] = defaultdict(list)
-        self.outcomes_by_measure: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
-        self.england: dict[tuple[str, str, str], Row] = {}
-        for row in outcomes:
-            key = (row["financial_year"], row["procedure"], row["measure"])
-            if row["provider_code"] == ENGLAND:
-                self.england[key] = row
-            else:
-                self.outcomes[(row["provider_code"], row["financial_year"])].append(row)
-                self.outcomes_by_measure[key].append(row)
         self.participation: dict[tuple[str, str], list[Row]] = defaultdict(list)
         self.england_participation: dict[tuple[str, str], Row] = {}
         for row in participation:
@@ -133,62 +92,13 @@ class PublishedData:
             else:
                 self.participation[(row["provider_code"], row["financial_year"])].append(row)
         self._years: dict[str, set[str]] = defaultdict(set)
-        for code, year in (*self.outcomes, *self.participation):
+        for row in outcomes:
+            self._years[row["provider_code"]].add(row["financial_year"])
+        for code, year in self.participation:
             self._years[code].add(year)
-        self._funnels: dict[tuple[str, str, str], FunnelPlot | None] = {}
-        self._ranges: dict[tuple[str, str, str], tuple[float, float] | None] = {}
 
     def years_for(self, code: str) -> list[str]:
         return sorted(self._years.get(code, ()))
-
-    def england_gain(self, year: str, procedure: str, measure: str) -> float | None:
-        """England's adjusted health gain: the value outlier status was judged against
-        (the providers' comparison column), else England's own row."""
-        key = (year, procedure, measure)
-        for row in self.outcomes_by_measure.get(key, []):
-            if row["england_adjusted_health_gain"] is not None:
-                return row["england_adjusted_health_gain"]
-        return (self.england.get(key) or {}).get("adjusted_health_gain")
-
-    def gain_range(self, year: str, procedure: str, measure: str) -> tuple[float, float] | None:
-        """Lowest and highest adjusted health gain among providers (a core-indicator column)."""
-        key = (year, procedure, measure)
-        if key not in self._ranges:
-            values = [
-                r["adjusted_health_gain"]
-                for r in self.outcomes_by_measure.get(key, [])
-                if r["adjusted_health_gain"] is not None
-            ]
-            self._ranges[key] = (min(values), max(values)) if values else None
-        return self._ranges[key]
-
-    def funnel(self, year: str, procedure: str, measure: str) -> FunnelPlot | None:
-        """One plot per year, group and measure, shared by every provider's page."""
-        key = (year, procedure, measure)
-        if key not in self._funnels:
-            centre = self.england_gain(*key)
-            sd = (self.england.get(key) or {}).get("standard_deviation")
-            points = [
-                FunnelPoint(
-                    r["provider_code"], int(r["modelled_records"]), float(r["adjusted_health_gain"])
-                )
-                for r in self.outcomes_by_measure.get(key, [])
-                if r["modelled_records"] and r["adjusted_health_gain"] is not None
-            ]
-            self._funnels[key] = (
-                None
-                if centre is None or not points
-                else FunnelPlot.build(
-                    slug=slug(procedure, measure),
-                    subject=f"{GROUPS.get(procedure, procedure).lower()}, {year}",
-                    measure=measure,
-                    points=points,
-                    centre=float(centre),
-                    sd=None if sd is None else float(sd),
-                    decimals=DECIMALS.get(measure, 2),
-                )
-            )
-        return self._funnels[key]
 
 
 def load_published(published_db: Path) -> PublishedData:
@@ -220,119 +130,8 @@ def _count(value: int | None, reason: str) -> Cell:
     return tables.count(value, reason)
 
 
-def _score(value: float | None, measure: str, reason: str) -> Cell:
-    return tables.number(value, DECIMALS.get(measure, 2), reason)
-
-
 def _rate(value: float | None, reason: str) -> Cell:
     return tables.percent(value, reason)
-
-
-def _outcome_reason(row: Row) -> str:
-    """Why a provider's figure is missing, in the order the publication applies its rules."""
-    if row["modelled_records"] is None:
-        return SUPPRESSED
-    if row["procedure"] in TOTAL_GROUPS:
-        return TOTAL_NOT_ADJUSTED
-    if row["modelled_records"] < MIN_RECORDS or row["outlier_status"] == "Insufficient records":
-        return FEW_RECORDS
-    return NOT_PUBLISHED
-
-
-def _status(row: Row) -> Cell:
-    status = row["outlier_status"]
-    if status is not None:
-        return Cell(status, css=STATUS_CLASS.get(status, "neutral"))
-    if row["modelled_records"] is None:
-        return Cell(None, SUPPRESSED)
-    if row["procedure"] in TOTAL_GROUPS:
-        return Cell(None, TOTAL_NOT_ASSESSED)
-    return Cell(None, NOT_PUBLISHED)
-
-
-def _highlight_status(row: Row | None) -> str:
-    if row is None:
-        return "no figure published for this provider"
-    return row["outlier_status"] or _outcome_reason(row)
-
-
-# -- the section's tables and plots ----------------------------------------------------------
-
-
-def _measure_row(data: PublishedData, row: Row) -> tuple[Cell, ...]:
-    key = (row["financial_year"], row["procedure"], row["measure"])
-    measure, total = row["measure"], row["procedure"] in TOTAL_GROUPS
-    suppressed = row["modelled_records"] is None
-    comparison_reason = TOTAL_NOT_ADJUSTED if total else NOT_PUBLISHED
-    spread = data.gain_range(*key)
-    if spread is None:
-        spread_cell = Cell(None, comparison_reason)
-    else:
-        low, high = (format_number(v, DECIMALS.get(measure, 2)) for v in spread)
-        spread_cell = Cell(f"{low} to {high}")
-    return (
-        Cell(measure),
-        _count(row["modelled_records"], SUPPRESSED),
-        _score(row["health_gain"], measure, SUPPRESSED if suppressed else NOT_PUBLISHED),
-        _score(row["adjusted_health_gain"], measure, _outcome_reason(row)),
-        _score(data.england_gain(*key), measure, comparison_reason),
-        spread_cell,
-        _status(row),
-    )
-
-
-_GROUP_COLUMNS = (
-    Column("Measure"),
-    Column("Modelled records", numeric=True),
-    Column("Health gain (unadjusted)", numeric=True),
-    Column("Adjusted health gain", numeric=True),
-    Column("England adjusted health gain", numeric=True),
-    Column("Providers, lowest to highest", numeric=True),
-    Column("Outlier status"),
-)
-
-
-def groups(data: PublishedData, provider: Provider, year: str) -> list[dict[str, Any]]:
-    by_group: dict[str, list[Row]] = defaultdict(list)
-    for row in data.outcomes.get((provider.code, year), []):
-        by_group[row["procedure"]].append(row)
-    out = []
-    for procedure in sorted(by_group, key=_group_key):
-        rows = sorted(by_group[procedure], key=lambda r: _measure_key(r["measure"]))
-        funnel_measure = FUNNEL_MEASURE.get(procedure)
-        funnel, funnel_note = None, ""
-        if funnel_measure is not None:
-            plot = data.funnel(year, procedure, funnel_measure)
-            own = next((r for r in rows if r["measure"] == funnel_measure), None)
-            if plot is None:
-                funnel_note = (
-                    "No funnel plot: England's adjusted health gain or providers' adjusted "
-                    f"figures are not published for the {funnel_measure} in {year}."
-                )
-            else:
-                highlight = Highlight(provider.code, provider.name, _highlight_status(own))
-                funnel = {"svg": plot.svg(highlight), "caption": plot.title(highlight)}
-        heading = GROUPS.get(procedure, procedure)
-        out.append(
-            {
-                "heading": heading,
-                "slug": slug(procedure),
-                "table": DataTable(
-                    name=f"proms-{slug(procedure)}",
-                    caption=(
-                        f"{heading}, {year}: health gain by measure for {provider.name} "
-                        "beside England"
-                    ),
-                    columns=_GROUP_COLUMNS,
-                    rows=tuple(_measure_row(data, row) for row in rows),
-                ),
-                "is_total": procedure in TOTAL_GROUPS,
-                "funnel_measure": funnel_measure,
-                "funnel": funnel,
-                "funnel_note": funnel_note,
-            }
-        )
-    return out
 
 
 def participation(data: PublishedData, provider: Provider, year: str) -> DataTable | None:
@@ -382,16 +181,3 @@ def participation(data: PublishedData, provider: Provider, year: str) -> DataTab
         rows=tuple(out),
         notes=notes,
     )
-
-
-def negative_outliers(data: PublishedData, provider: Provider, year: str) -> list[str]:
-    """PROMs measures where the provider is a negative outlier: priorities the data suggests."""
-    return [
-        f"PROMs {GROUPS.get(r['procedure'], r['procedure']).lower()}, {r['measure']}: "
-        f"{r['outlier_status'].lower()}"
-        for r in sorted(
-            data.outcomes.get((provider.code, year), []),
-            key=lambda r: (_group_key(r["procedure"]), _measure_key(r["measure"])),
-        )
-        if (r["outlier_status"] or "").startswith("Negative outlier")
-    ]

@@ -19,12 +19,12 @@ Row = dict[str, Any]
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "indicator_catalogue": (
         "indicator_code", "indicator_name", "domain", "unit", "higher_is_better",
-        "core_indicator", "source", "method",
+        "core_indicator", "source", "method", "min_denominator", "denominator_noun",
     ),
     "indicator_values": (
         "financial_year", "provider_code", "region_code", "indicator_code", "numerator",
         "denominator", "value", "national_value", "lower_95", "upper_95", "lower_998",
-        "upper_998", "comparison",
+        "upper_998", "comparison", "withheld",
     ),
     "core_indicators": (
         "financial_year", "provider_code", "region_code", "indicator_code", "value",

@@ -40,8 +40,8 @@ fft_indicators as (
         and answer = 'ALL'
 ),
 
--- PROMs: every figure of a suppressed group; the primary group's adjusted health gain is
--- also the indicator.
+-- PROMs: every figure of a suppressed group; the primary group's adjusted health gains are
+-- also indicators
 proms_groups as (
     select financial_year, provider_code, procedure
     from log
@@ -62,12 +62,15 @@ proms_figures as (
         or o.outlier_status not in ('No procedures', 'Insufficient records')
 ),
 
+-- (every PROMs indicator is a measure's adjusted health gain in the primary group).
 proms_indicators as (
-    select financial_year, provider_code,
-        case when procedure like 'Hip %' then 'proms_hip_ohs_gain' else 'proms_knee_oks_gain' end
-            as indicator_code
-    from proms_groups
-    where procedure like '% Primary'
+    select distinct g.financial_year, g.provider_code, v.indicator_code
+    from proms_groups as g
+    inner join {{ ref('indicator_values') }} as v
+        on g.financial_year = v.financial_year
+        and g.provider_code = v.provider_code
+        and v.indicator_code like 'proms_' || lower(split_part(g.procedure, ' ', 1)) || '_%'
+    where g.procedure like '% Primary'
 ),
 
 withheld_indicators as (

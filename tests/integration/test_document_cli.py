@@ -18,8 +18,9 @@ def test_narrative_template_is_prefilled_from_the_publication(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(path)
     text = path.read_text(encoding="utf-8")
     assert "Quality Account 2017-18 of Beta Hospital NHS Trust" in text
-    for code in ("### cdi_rate", "### inpatient_personal_needs", "### shmi", "### PROMS"):
+    for code in ("### cdi_rate", "### inpatient_personal_needs", "### shmi"):
         assert code in text
+    assert "### PROMS" not in text  # PROMs indicators are commented on one by one
     assert "> Suggested by the data: C. difficile infection rate: higher than expected" in text
     narrative = nv.parse_narrative(path)
     assert (narrative.provider_code, narrative.financial_year) == ("RBB", "2017-18")

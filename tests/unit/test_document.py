@@ -35,13 +35,16 @@ PROVIDERS = [
 ]
 CATALOGUE = [
     ("cdi_rate", "C. difficile infection rate", "safety", "per 100,000 bed days", False, True,
-     "UKHSA mandatory surveillance", "Hospital-onset cases per 100,000 bed days"),
+     "UKHSA mandatory surveillance", "Hospital-onset cases per 100,000 bed days", None,
+     "occupied bed days"),
     ("inpatient_personal_needs", "Responsiveness to inpatients' personal needs", "experience",
-     "score", True, True, "CQC adult inpatient survey", "Average of five questions, 0 to 100"),
+     "score", True, True, "CQC adult inpatient survey", "Average of five questions, 0 to 100",
+     None, None),
     ("fft_inpatient_positive_pct", "Friends and Family Test: inpatients positive", "experience",
-     "per cent", True, False, "NHS England FFT", "Very good or good as a share of responses"),
+     "per cent", True, False, "NHS England FFT", "Very good or good as a share of responses",
+     30.0, "responses"),
     ("shmi", "Summary Hospital-level Mortality Indicator", "outcomes", "ratio", False, True,
-     "NHS Digital SHMI", "Observed deaths over expected"),
+     "NHS Digital SHMI", "Observed deaths over expected", None, "expected deaths"),
 ]  # fmt: skip
 # provider -> (cdi, personal needs, fft, shmi) for 2017-18; 2016-17 is each minus a step
 VALUES = {
@@ -83,7 +86,7 @@ def _indicator_rows() -> tuple[list[tuple], list[tuple]]:
                      national, national - half, national + half,
                      None if code == "shmi" else national - 2 * half,
                      None if code == "shmi" else national + 2 * half,
-                     _comparison(p, i) if year == "2017-18" else "as expected")
+                     _comparison(p, i) if year == "2017-18" else "as expected", None)
                 )  # fmt: skip
                 if CATALOGUE[i][5]:
                     previous = value - (0.01 if i == 3 else 1) if y_index else None
@@ -181,12 +184,13 @@ def build_document_db(path: Path, *, reverse: bool = False, optional: bool = Tru
     if optional:
         values, core = _indicator_rows()
         _table(con, "indicator_catalogue", f"indicator_code {v}, indicator_name {v}, domain {v}, "
-               f"unit {v}, higher_is_better {b}, core_indicator {b}, source {v}, method {v}",
+               f"unit {v}, higher_is_better {b}, core_indicator {b}, source {v}, method {v}, "
+               f"min_denominator {d}, denominator_noun {v}",
                CATALOGUE, reverse)  # fmt: skip
         _table(con, "indicator_values", f"financial_year {v}, provider_code {v}, region_code {v}, "
                f"indicator_code {v}, numerator {d}, denominator {d}, value {d}, "
                f"national_value {d}, lower_95 {d}, upper_95 {d}, lower_998 {d}, upper_998 {d}, "
-               f"comparison {v}",
+               f"comparison {v}, withheld {v}",
                values, reverse)  # fmt: skip
         _table(con, "core_indicators", f"financial_year {v}, provider_code {v}, region_code {v}, "
                f"indicator_code {v}, value {d}, previous_value {d}, national_value {d}, "
@@ -267,12 +271,6 @@ Reasons: The survey is run by an approved contractor.
 
 Actions: Ward leaders act on comments.
 
-### PROMS
-
-Reasons: Participation is checked monthly.
-
-Actions: Pre-operative classes for every patient.
-
 ## Statement from commissioners
 
 The commissioners agree with this account.
@@ -342,8 +340,8 @@ def test_every_part_and_statutory_wording_present(site):
         assert re.search(rf"<h4 id=\"indicator-[^\"]+\">{re.escape(name)}</h4>", html), name
     considers = "The Beta Hospital NHS Trust considers that this data is as described"
     intends = "The Beta Hospital NHS Trust intends to take / has taken the following actions"
-    assert html.count(considers) == len(core) + 1  # and PROMs
-    assert html.count(intends) == len(core) + 1
+    assert html.count(considers) == len(core)  # PROMs too go through the indicator path
+    assert html.count(intends) == len(core)
     assert "actions to improve this ratio" in html and "improve this rate" in html
 
 
@@ -464,7 +462,6 @@ def test_suggested_priorities_are_marked_as_suggestions(site):
     assert "Suggestions, not the provider's priorities." in box
     assert "C. difficile infection rate: higher than expected against England" in box
     assert "Summary Hospital-level Mortality Indicator: higher than expected" in box
-    assert "negative outlier (99.8%)" in box
 
 
 def test_annex_traces_figures_to_files_version_and_date_without_clock(site):
@@ -580,7 +577,7 @@ def test_absent_tables_are_named_plainly(tmp_path):
     assert "Indicator figures are not available in this publication" in html
     assert "Best practice tariff figures are not available in this publication." in html
     assert "Data quality figures (rows received and quarantined by validation) are not" in html
-    assert "Primary hip replacement" in html  # the PROMs section still there
+    assert "Participation in PROMs" in html  # PROMs participation still there
 
 
 # -- accessibility -----------------------------------------------------------------------------
@@ -637,7 +634,7 @@ def test_accessibility_basics(site, page):
 
 def test_charts_have_text_alternatives(site):
     html = _doc(site[0], "RBB")
-    assert html.count("<svg") == 3 + 3 + 1  # funnel and trend per core indicator, PROMs funnel
+    assert html.count("<svg") == 3 + 3  # a funnel and a trend per core indicator
     trend = re.search(r'<desc id="trend-shmi-desc">(.*?)</desc>', html).group(1)
     assert "2016-17: Beta Hospital NHS Trust 1.152, England 1.000" in trend
     funnel = re.search(r'<desc id="funnel-shmi-2017-18-desc">(.*?)</desc>', html).group(1)

@@ -3,7 +3,8 @@
 The fixture plants one case per behaviour a reader would check: a negative
 outlier (Beta, whose name also carries a `<script>` tag), a positive outlier,
 a provider with too few records, one with participation but no outcome rows,
-a provider in the UNKNOWN region and one with data in two years.
+a provider in the UNKNOWN region and one with data in two years. PROMs outcomes
+reach the page through the indicator tables, as the pipeline publishes them.
 """
 
 from __future__ import annotations
@@ -130,8 +131,72 @@ def build_published_db(path: Path, *, reverse: bool = False) -> Path:
         f"INSERT INTO proms_participation VALUES ({', '.join('?' * 13)})",
         ordered(_participation_rows()),
     )
+    _indicator_tables(con, ordered)
     con.close()
     return path
+
+
+# PROMs measures as the indicator catalogue names them, and NHS Digital's outlier status in
+# the one verdict wording every indicator uses (judged at 99.8%).
+MEASURES = {
+    "Oxford Hip Score": ("proms_hip_ohs_gain", "Adjusted health gain, Oxford Hip Score, "
+                         "primary hip replacement", "points", True),
+    "EQ-5D Index": ("proms_hip_eq5d_gain", "Adjusted health gain, EQ-5D Index, primary hip "
+                    "replacement", "index points", False),
+}  # fmt: skip
+VERDICT = {
+    "Positive outlier (99.8%)": "higher than expected",
+    "Negative outlier (99.8%)": "lower than expected",
+    "Insufficient records": "insufficient data",
+}
+
+
+def _indicator_tables(con, ordered) -> None:
+    con.execute(
+        "CREATE TABLE indicator_catalogue (indicator_code VARCHAR, indicator_name VARCHAR, "
+        "domain VARCHAR, unit VARCHAR, higher_is_better BOOLEAN, core_indicator BOOLEAN, "
+        "source VARCHAR, method VARCHAR, min_denominator DOUBLE, denominator_noun VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO indicator_catalogue VALUES (?, ?, 'outcomes', ?, true, ?, 'NHS Digital "
+        "PROMs', 'proms_outlier', 30, 'modelled records')",
+        [(code, name, unit, core) for code, name, unit, core in MEASURES.values()],
+    )
+    con.execute(
+        "CREATE TABLE indicator_values (financial_year VARCHAR, provider_code VARCHAR, "
+        "region_code VARCHAR, indicator_code VARCHAR, numerator DOUBLE, denominator DOUBLE, "
+        "value DOUBLE, national_value DOUBLE, lower_95 DOUBLE, upper_95 DOUBLE, "
+        "lower_998 DOUBLE, upper_998 DOUBLE, comparison VARCHAR, withheld VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE core_indicators (financial_year VARCHAR, provider_code VARCHAR, "
+        "region_code VARCHAR, indicator_code VARCHAR, value DOUBLE, previous_value DOUBLE, "
+        "national_value DOUBLE, highest_value DOUBLE, lowest_value DOUBLE, "
+        "comparator_group VARCHAR, period_label VARCHAR)"
+    )
+    rows = [dict(zip(OUTCOME_COLUMNS, r, strict=True)) for r in _outcome_rows()]
+    values = []
+    for r in rows:
+        if r["provider_code"] == "ENG" or r["procedure"] != HIP:
+            continue
+        code = MEASURES[r["measure"]][0]
+        values.append((
+            r["financial_year"], r["provider_code"], r["region_code"], code, None,
+            r["modelled_records"], r["adjusted_health_gain"], r["england_adjusted_health_gain"],
+            r["lower_limit_95"], r["upper_limit_95"], r["lower_limit_998"],
+            r["upper_limit_998"], VERDICT.get(r["outlier_status"], "as expected"), None,
+        ))  # fmt: skip
+    con.executemany(f"INSERT INTO indicator_values VALUES ({', '.join('?' * 14)})", ordered(values))
+    core = []
+    for v in values:
+        if v[3] != "proms_hip_ohs_gain":
+            continue
+        peers = [w[6] for w in values if w[0] == v[0] and w[3] == v[3] and w[6] is not None]
+        last = next((w[6] for w in values if w[1] == v[1] and w[3] == v[3] and w[0] < v[0]), None)
+        period = f"Operations April {v[0][:4]} to March {int(v[0][:4]) + 1}"
+        core.append((v[0], v[1], v[2], v[3], v[6], last, v[7], max(peers), min(peers),
+                     "NHS trusts", period))  # fmt: skip
+    con.executemany(f"INSERT INTO core_indicators VALUES ({', '.join('?' * 11)})", ordered(core))
 
 
 @pytest.fixture(scope="module")
@@ -186,29 +251,28 @@ def test_page_has_one_h1_with_year_and_provider(site):
     assert all(b - a <= 1 for a, b in zip(headings, headings[1:], strict=False))
 
 
-def test_negative_outlier_status_in_words_and_colour(site):
+def test_a_proms_negative_outlier_reads_lower_than_expected_like_every_indicator(site):
     html = _page(site[0], "RBB")
-    row = _table_row(html, "Primary hip replacement, 2017-18", "Oxford Hip Score")
-    assert "Negative outlier (99.8%)" in row
-    assert '<span class="tag tag--negative">Negative outlier (99.8%)</span>' in html
+    box = html[html.index('id="suggested-priorities"') :]
+    box = box[: box.index("</div>")]
+    assert "Oxford Hip Score, primary hip replacement: lower than expected against England" in box
+    # NHS Digital's own status words stay in the published table; the page has one wording.
+    assert "Negative outlier" not in html and "Not an outlier" not in html
 
 
 def test_england_value_beside_provider(site):
     html = _page(site[0], "RAA")
-    oxford = _table_row(html, "Primary hip replacement, 2017-18", "Oxford Hip Score").split()
-    assert oxford[:5] == ["200", "21.0", "21.5", "21.4", "17.0"]  # n, gain, adj, England, low
-    eq5d = _table_row(html, "Primary hip replacement, 2017-18", "EQ-5D Index").split()
-    assert eq5d[2:4] == ["0.449", "0.457"]  # 3 dp for EQ-5D
+    oxford = _table_row(html, "Adjusted health gain, Oxford Hip Score", "This year (2017-18)")
+    assert oxford.split()[-4:] == ["21.5", "21.4", "23.0", "17.0"]  # own, England, high, low
+    eq5d = _table_row(html, "Other clinical effectiveness", "Adjusted health gain, EQ-5D Index, "
+                      "primary hip replacement").split()  # fmt: skip
+    assert eq5d == ["index", "points", "0.449", "0.457", "as", "expected"]  # 3 dp for EQ-5D
 
 
 def test_missing_values_are_explained(site):
-    html = _page(site[0], "RCC")
-    row = _table_row(html, "Primary hip replacement", "Oxford Hip Score")
+    row = _table_row(_page(site[0], "RCC"), "Adjusted health gain, Oxford Hip Score",
+                     "This year (2017-18)")  # fmt: skip
     assert "not published: fewer than 30 modelled records" in row
-    assert "Insufficient records" in row
-    total = _table_row(_page(site[0], "RAA"), "All hip replacements", "Oxford Hip Score")
-    assert "total groups" in total
-    assert "20.8" in total  # unadjusted health gain still shown
 
 
 def test_participation_as_percentage(site):
@@ -222,7 +286,9 @@ def test_participation_as_percentage(site):
 
 def test_provider_without_outcomes_says_so(site):
     html = _page(site[0], "REE")
-    assert "There are no published PROMs outcome figures for Echo NHS Trust in 2017-18." in html
+    assert "No clinical effectiveness and outcomes indicators are published" not in html
+    assert "Participation in PROMs" in html
+    assert "Adjusted health gain" not in html.split('id="proms"')[0].split('id="part-3"')[1]
     assert "<svg" not in html
 
 
@@ -234,19 +300,14 @@ def test_funnel_svg_text_alternative_and_highlight(site):
     assert title and desc
     assert f'aria-labelledby="{title.group(1)}"' in svg
     assert "Oxford Hip Score" in title.group(2)
-    assert "below the lower 99.8% limit" in desc.group(2)
-    assert "Negative outlier (99.8%)" in desc.group(2)
-    assert "21.4" in desc.group(2)  # England's centre line
-    assert svg.count("<polygon") == 2  # highlighted diamond and its legend key
+    assert "lower than expected" in desc.group(2)
     assert re.search(r'<g class="funnel-highlight">.*>RBB</text>', svg)
-    assert svg.count("<circle") == 3 + 1  # three plotted providers + legend key (RCC too few)
-    assert len(re.findall(r'stroke-dasharray="2 3"', svg)) == 3  # two 99.8% curves + key
 
 
 def test_funnel_not_plotted_provider_explained(site):
     html = _page(site[0], "RCC")
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", html).group(1)
-    assert "Cedar Hospital is not plotted: Insufficient records" in desc
+    assert "Cedar Hospital is not plotted" in desc
     assert "funnel-highlight" not in html
 
 

@@ -174,8 +174,11 @@ proms as (
     select
         financial_year,
         provider_code,
-        case joint when 'hip' then 'proms_hip_ohs_gain' else 'proms_knee_oks_gain' end
-            as indicator_code,
+        'proms_' || joint || '_' || case measure_code
+            when 'oxford' then case joint when 'hip' then 'ohs' else 'oks' end
+            when 'eq_vas' then 'eqvas'
+            else measure_code
+        end || '_gain' as indicator_code,
         cast(null as double) as numerator,
         cast(modelled_records as double) as denominator,
         adjusted_health_gain as value,
@@ -193,7 +196,7 @@ proms as (
         england_adjusted_health_gain as official_national,
         'Procedures in the year (PROMs published about two years later)' as note
     from {{ ref('fct_proms_outcomes') }}
-    where subgroup = 'Primary' and measure_code = 'oxford' and provider_code <> 'ENG'
+    where subgroup = 'Primary' and provider_code <> 'ENG'
 )
 
 select * from with_values

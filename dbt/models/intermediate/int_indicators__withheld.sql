@@ -25,14 +25,11 @@ fft as (
 ),
 
 proms as (
-    select
-        financial_year,
-        provider_code,
-        case joint when 'hip' then 'proms_hip_ohs_gain' else 'proms_knee_oks_gain' end
-            as indicator_code,
-        reason
-    from {{ ref('int_proms__disclosure') }}
-    where subgroup = 'Primary'
+    select d.financial_year, d.provider_code, c.indicator_code, d.reason
+    from {{ ref('int_proms__disclosure') }} as d
+    inner join {{ ref('indicator_definitions') }} as c
+        on c.indicator_code like 'proms_' || d.joint || '_%'
+    where d.subgroup = 'Primary'
 )
 
 select financial_year, provider_code, indicator_code,

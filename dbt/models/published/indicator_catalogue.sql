@@ -6,5 +6,7 @@ select
     cast(higher_is_better as boolean) as higher_is_better,
     cast(core_indicator as boolean) as core_indicator,
     source,
-    method
+    method,
+    min_denominator,
+    nullif(denominator_noun, '') as denominator_noun
 from {{ ref('indicator_definitions') }}

@@ -24,7 +24,8 @@ select
     case when w.indicator_code is null then v.lower_998 end as lower_998,
     case when w.indicator_code is null then v.upper_998 end as upper_998,
     v.comparison,
-    v.note
+    v.note,
+    w.reason as withheld
 from values as v
 left join withheld as w
     on v.financial_year = w.financial_year
