@@ -103,6 +103,8 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
     """
     feed = FEEDS[feed_name]
     report = IngestReport(feed_name)
+    # What the parse of a file noted (lines skipped) goes with its parsed file, kept or not.
+    noted = {e.key: e.note for e in read_manifest(home, feed_name).files if e.table}
     keep: set[Path] = set()
     seen: set[str] = set()
     for csv in iter_landing_csvs(home.landing / feed_name):
@@ -132,6 +134,7 @@ def ingest_feed(home: Home, feed_name: str) -> IngestReport:
         target = incoming_file(home, recognised.table, entry.key)
         if target.exists():
             entry.rows = _parquet_rows(target)
+            entry.note = noted.get(entry.key, "")
         else:
             parsed = feed.parse(csv, recognised)
             if isinstance(parsed, pd.DataFrame):

@@ -504,6 +504,9 @@ def test_nhs_england_fft_workbook_validates_clean(tmp_path: Path) -> None:
     raw = pd.read_parquet(run.raw_file(home, "fft_responses", entry.key))
     assert raw["very_good"].tolist() == [700, 80, 30]
     assert raw["total_eligible"].isna().tolist() == [False, False, True]
+    # A rerun does not parse the file again, and says the same of it.
+    (again,) = ingest_feed(home, "fft").files
+    assert (again.rows, again.note) == (entry.rows, entry.note)
 
 
 def test_a_workbook_with_a_wrong_used_range_is_read_whole() -> None:
