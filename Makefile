@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 QA_HOME ?= $(CURDIR)/qa_home
 export QA_HOME
 
-.PHONY: install demo test lint dev bench clean
+.PHONY: install demo test test-fast lint dev bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: install
 
 test: install lint
 	$(BIN)/pytest
+
+# The quick loop while changing code: unit tests and dbt's unit tests (about two minutes).
+test-fast: install lint
+	$(BIN)/pytest -m "not slow"
 
 dev: install
 	$(BIN)/python -c "from dagster_project.home import resolve_home; resolve_home().ensure()"

@@ -24,10 +24,10 @@ def skip_or_fail(reason: str) -> None:
 
 def document_fixtures():
     """The unit tests' builders of a small publication and narrative files
-    (tests/unit/test_document.py), for the integration tests that render from them."""
+    (tests/publish/test_document.py), for the tests that render from them."""
     import importlib.util
 
-    path = REPO_ROOT / "tests" / "unit" / "test_document.py"
+    path = REPO_ROOT / "tests" / "publish" / "test_document.py"
     spec = importlib.util.spec_from_file_location("document_fixtures", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

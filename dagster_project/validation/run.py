@@ -200,6 +200,10 @@ def _quarantine_schema() -> pd.DataFrame:
 
 
 def ensure_empty_tables(home: Home, tables: list[str]) -> None:
+    """An empty file of each table's shape, so dbt finds every table before its first file;
+    and the same for the landing register, which every feed's validation writes into."""
+    landing = pd.DataFrame({c: pd.Series(dtype=t) for c, t in LANDING_COLUMNS.items()})
+    write_parquet_atomically(landing, home.raw / "_landing" / "_empty.parquet")
     for table in tables:
         write_parquet_atomically(empty(TABLES[table].schema), home.raw / table / "_empty.parquet")
         write_parquet_atomically(_quarantine_schema(), home.quarantine / table / "_empty.parquet")
