@@ -53,10 +53,12 @@ def missing_reason(entry: Row, values: Row | None) -> str:
     values = values or {}
     if values.get("withheld"):
         return "not published: withheld by disclosure control"
+    noun = entry.get("denominator_noun")
+    if noun and values.get("numerator") is not None and values.get("denominator") is None:
+        return f"not available: no {noun} for the whole year"
     least = entry.get("min_denominator")
     if least and values.get("comparison") == "insufficient data":
-        noun = entry.get("denominator_noun") or "cases"
-        return f"not published: fewer than {least:,.0f} {noun}"
+        return f"not published: fewer than {least:,.0f} {noun or 'cases'}"
     return "not available"
 
 

@@ -168,7 +168,8 @@ def test_published_fft_counts_respect_disclosure_control(published):
     assert small == 0
     held = published.execute("select count(*) from fft_responses where suppressed").fetchone()[0]
     logged = published.execute(
-        "select count(*), count(*) filter (where suppression = 'primary') from suppression_log"
+        "select count(*), count(*) filter (where suppression = 'primary') from suppression_log "
+        "where table_name = 'fft_responses'"
     ).fetchone()
     assert held == logged[0] > 0 and logged[1] > 0
     # No total line has exactly one suppressed cell: no subtraction recovers a suppressed count.
