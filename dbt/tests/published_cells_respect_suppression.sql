@@ -6,38 +6,33 @@ with log as (
     select * from {{ ref('suppression_log') }}
 ),
 
--- FFT counts: the cell itself.
-fft_counts as (
+-- FFT: a suppressed row shows no answer count, and a primary one no percentage; every row
+-- with 1 to 4 responses is logged as primary.
+fft_rows as (
     select 'fft_responses' as table_name, f.financial_year, f.provider_code,
-        f.setting || ' ' || f.month || ' ' || f.answer as cell
+        f.setting || ' ' || f.month || ' ' || f.suppression as cell
     from {{ ref('fft_responses') }} as f
     inner join log as l
         on l.table_name = 'fft_responses'
         and f.financial_year = l.financial_year
         and f.setting = l.setting
-        and f.region_code = l.region_code
         and f.provider_code = l.provider_code
         and f.month = l.month
-        and f.answer = l.answer
-    where f.responses is not null
-),
-
--- FFT indicators: a provider's year figure built from a withheld year cell.
-fft_indicators as (
-    select distinct financial_year, provider_code, 'fft_' || setting || '_positive_pct' as indicator_code
-    from log
-    where table_name = 'fft_responses' and month = 'ALL' and provider_code <> 'ALL'
-        and answer in ('very_good', 'good', 'ALL')
-    union
-    select distinct financial_year, provider_code, 'fft_' || setting || '_negative_pct'
-    from log
-    where table_name = 'fft_responses' and month = 'ALL' and provider_code <> 'ALL'
-        and answer in ('poor', 'very_poor', 'ALL')
-    union
-    select distinct financial_year, provider_code, 'fft_' || setting || '_response_rate'
-    from log
-    where table_name = 'fft_responses' and month = 'ALL' and provider_code <> 'ALL'
-        and answer = 'ALL'
+    where coalesce(f.very_good, f.good, f.neither, f.poor, f.very_poor, f.dont_know) is not null
+        or (l.suppression = 'primary'
+            and coalesce(f.percentage_positive, f.percentage_negative) is not null)
+    union all
+    select 'fft_responses', f.financial_year, f.provider_code,
+        f.setting || ' ' || f.month || ' 1 to 4 responses not logged as primary'
+    from {{ ref('fft_responses') }} as f
+    left join log as l
+        on l.table_name = 'fft_responses'
+        and f.financial_year = l.financial_year
+        and f.setting = l.setting
+        and f.provider_code = l.provider_code
+        and f.month = l.month
+        and l.suppression = 'primary'
+    where f.total_responses between 1 and 4 and l.table_name is null
 ),
 
 -- PROMs: every figure of a suppressed group; the primary group's adjusted health gains are
@@ -74,8 +69,6 @@ proms_indicators as (
 ),
 
 withheld_indicators as (
-    select * from fft_indicators
-    union
     select * from proms_indicators
 ),
 
@@ -107,7 +100,7 @@ core_last_year as (
     where c.previous_value is not null
 )
 
-select * from fft_counts
+select * from fft_rows
 union all select * from proms_figures
 union all select * from indicator_leaks
 union all select * from core_this_year

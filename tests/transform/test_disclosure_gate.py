@@ -47,7 +47,7 @@ def test_the_synthetic_region_publishes_nothing_the_log_withholds(copied_home, t
     "leak",
     [
         # An FFT count the log withholds, published after all.
-        "update published.fft_responses set responses = 3 where suppressed",
+        "update published.fft_responses set very_good = 3 where suppression is not null",
         # A suppressed PROMs group's indicator counts, as a seed flag alone would let through.
         "update published.indicator_values set denominator = 3 "
         "where (financial_year, provider_code) in (select financial_year, provider_code "

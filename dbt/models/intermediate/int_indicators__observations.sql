@@ -70,35 +70,53 @@ safety as (
     group by all
 ),
 
+-- A year of FFT is built from the months NHS England publishes figures for: a month
+-- suppressed as primary (1 to 4 responses) shows no percentage and is left out; a month
+-- whose answers did not add up was set aside by validation and is not in the table.
 fft_years as (
     select
         financial_year,
         provider_code,
         setting,
         count(*) as months,
-        sum(very_good + good) as positive,
-        sum(poor + very_poor) as negative,
-        sum(total_responses) as responses,
-        sum(total_eligible) as eligible,
-        count(total_eligible) as months_with_eligible
-    from {{ ref('stg_nhse__fft_responses') }}
-    where set_aside is null or set_aside not like '%responses%'
+        count(*) filter (where suppression = 'primary') as months_left_out,
+        sum(very_good + good) filter (where suppression is distinct from 'primary') as positive,
+        sum(poor + very_poor) filter (where suppression is distinct from 'primary') as negative,
+        sum(total_responses) filter (where suppression is distinct from 'primary')
+            as responses,
+        sum(total_eligible) filter (where suppression is distinct from 'primary') as eligible,
+        count(total_eligible) filter (where suppression is distinct from 'primary')
+            as months_with_eligible
+    from {{ ref('int_fft__disclosure') }}
+    where level = 'provider'
     group by all
+),
+
+fft_notes as (
+    select
+        *,
+        (months - months_left_out) || ' months' || case when months_left_out > 0
+            then ' (' || months_left_out || ' with 1 to 4 responses left out, as NHS England '
+                || 'publishes no figures for them)'
+            else '' end as note
+    from fft_years
 ),
 
 experience as (
     select financial_year, provider_code, 'fft_' || setting || '_positive_pct' as indicator_code,
-        positive as numerator, responses as denominator, months || ' months' as note
-    from fft_years
+        positive as numerator, responses as denominator, note
+    from fft_notes
+    where responses > 0
     union all
     select financial_year, provider_code, 'fft_' || setting || '_negative_pct',
-        negative, responses, months || ' months'
-    from fft_years
+        negative, responses, note
+    from fft_notes
+    where responses > 0
     union all
     select financial_year, provider_code, 'fft_' || setting || '_response_rate',
-        responses, eligible, months || ' months'
-    from fft_years
-    where months_with_eligible = months and eligible > 0
+        responses, eligible, note
+    from fft_notes
+    where months_with_eligible = months - months_left_out and eligible > 0
     union all
     select financial_year, provider_code, 'responsiveness', responsiveness, null,
         'Survey ' || survey_year

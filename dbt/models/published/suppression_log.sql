@@ -1,9 +1,10 @@
--- Each cell withheld from the publication and why.
---   fft_responses: suppressed by the pipeline as NHS England does, primary (a count of 1 to
---   4) or secondary (so a primary cell cannot be worked out from the totals beside it).
+-- Each row or cell withheld from the publication and why.
+--   fft_responses: a row suppressed as NHS England does: primary (1 to 4 responses),
+--   secondary (the next-lowest under the same parent) or cascade (one of the two lowest
+--   trusts of a suppressed ICB); its answer counts, and for primary its percentages.
 --   proms_provider_outcomes: a procedure group NHS Digital suppresses in PartLink
 --   (`publisher`): every figure of the group, for every measure.
--- Figures built from these cells (indicator_values, core_indicators) are withheld with them.
+-- Figures built from these (indicator_values, core_indicators) are withheld with them.
 select
     'fft_responses' as table_name,
     financial_year,
@@ -12,14 +13,14 @@ select
     region_code,
     provider_code,
     month,
-    answer,
     suppression,
     case suppression
-        when 'primary' then 'count between 1 and 4'
-        else 'protects a suppressed cell in the same total'
+        when 'primary' then '1 to 4 responses'
+        when 'secondary' then 'the next-lowest row under the same parent as a suppressed row'
+        else 'one of the two lowest trusts of a suppressed ICB'
     end as reason
-from {{ ref('int_fft__disclosure') }}
-where suppressed
+from {{ ref('fft_responses') }}
+where suppression is not null
 union all
 select
     'proms_provider_outcomes',
@@ -31,7 +32,6 @@ select
     end,
     coalesce(d.region_code, 'UNKNOWN'),
     p.provider_code,
-    null,
     null,
     'publisher',
     p.reason

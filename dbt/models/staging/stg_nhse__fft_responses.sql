@@ -4,6 +4,8 @@
 select
     setting,
     organisation_code as provider_code,
+    organisation_name as provider_name,
+    parent_code as icb_code,
     cast(month as date) as month,
     financial_year,
     very_good,
