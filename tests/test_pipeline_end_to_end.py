@@ -198,18 +198,20 @@ def test_quality_account_pages_written(synthetic_run):
     assert "<svg" in page
 
 
-def test_shmi_banding_matches_what_was_planted(synthetic_run):
-    from dagster_project.ingest.shmi import publication_from_file_name
-
+def test_shmi_banding_and_palliative_coding_match_what_was_planted(synthetic_run):
     con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
     try:
-        rows = con.execute("select publication, provider_code, banding from shmi").df()
+        rows = con.execute(
+            "select period_end, provider_code, banding, palliative_care_deaths_pct from shmi"
+        ).df()
     finally:
         con.close()
     truth = synthetic_run.truth["shmi"]
     for year, bandings in truth["banding"].items():
-        publication = pd.Timestamp(publication_from_file_name(truth["publications"][year]))
-        found = rows[rows.publication == publication].set_index("provider_code").banding
-        assert found.to_dict() == bandings, year
-        assert found[truth["planted_high"]] == "higher than expected"
-        assert (found.drop(truth["planted_high"]) == "as expected").all()
+        publication = rows[rows.period_end == pd.Timestamp(truth["period_end"][year])]
+        found = publication.set_index("provider_code")
+        assert found.banding.to_dict() == bandings, year
+        assert found.banding[truth["planted_high"]] == "higher than expected"
+        assert (found.banding.drop(truth["planted_high"]) == "as expected").all()
+        palliative = found.palliative_care_deaths_pct.round(2).to_dict()
+        assert palliative == truth["palliative_care_deaths_pct"][year], year

@@ -116,9 +116,11 @@ def _recognise_kh03(csv: LandingCsv) -> Recognised | None:
 
 SHMI = Table(
     name=shmi.SHMI,
-    description="NHS Digital SHMI trust-level files, one row per trust and publication.",
+    description="NHS Digital SHMI trust-level files, one row per trust and publication (named "
+    "by its month until 2019, by the twelve months it covers since).",
     columns={
         "publication": _S,
+        "period_end": _S,
         **_typed(
             shmi.SHMI_COLUMNS,
             spells=_I,
@@ -135,13 +137,52 @@ SHMI = Table(
     },
     suites={"shmi_trust": "shmi"},
     code_column="provider_code",
-    supersede_by=("publication",),
+    supersede_by=("publication", "period_end"),
     derive=derived.add_shmi_checks,
+)
+
+SHMI_CONTEXTUAL = Table(
+    name=layouts.SHMI_PALLIATIVE.table,
+    description="NHS Digital's SHMI contextual indicators read: the percentage of a trust's "
+    "deaths (or spells) with palliative care coding, per publication.",
+    columns={
+        "provider_code": _S,
+        "provider_name": _S,
+        "measure": _S,
+        "numerator": _I,
+        "denominator": _I,
+        "value": _F,
+        "publication": _S,
+        "period_end": _S,
+    },
+    suites={layouts.SHMI_PALLIATIVE.kind: "shmi_palliative"},
+    code_column="provider_code",
+    supersede_by=("measure", "publication", "period_end"),
+    derive=derived.add_palliative_checks,
 )
 
 
 def _recognise_shmi(csv: LandingCsv) -> Recognised | None:
-    return Recognised("shmi_trust", SHMI.name) if shmi.is_shmi(csv.header()) else None
+    """The trust-level file and the palliative care coding rates; the rest of NHS Digital's
+    zip (site level, other contextual indicators) is recognised and skipped with a note."""
+    header = csv.header()
+    if shmi.is_shmi(header):
+        return Recognised("shmi_trust", SHMI.name)
+    if shmi.is_site_level(header):
+        return Recognised("shmi_site", None, "site-level SHMI: not used (the trust level is)")
+    if "palliative" in csv.csv_name.lower() and tabular.find_header(csv, layouts.SHMI_PALLIATIVE):
+        return Recognised(layouts.SHMI_PALLIATIVE.kind, SHMI_CONTEXTUAL.name)
+    if "shmi" in csv.source.lower() and shmi.is_contextual(header):
+        return Recognised(
+            "shmi_contextual", None, "a SHMI contextual indicator not used by the pipeline"
+        )
+    return None
+
+
+def _parse_shmi(csv: LandingCsv, recognised: Recognised):
+    if recognised.kind == layouts.SHMI_PALLIATIVE.kind:
+        return tabular.batches(csv, layouts.SHMI_PALLIATIVE)
+    return shmi.parse_shmi(csv)
 
 
 HCAI_COUNTS = Table(
@@ -275,10 +316,26 @@ VTE_ASSESSMENTS = _table(
 )
 READMISSIONS = _table(
     layouts.READMISSIONS,
-    "Emergency readmissions within 28 days per provider, year and age group.",
-    columns=_typed(layouts.READMISSIONS.column_names, discharges=_I, readmissions_28d=_I),
-    supersede_by=("organisation_code", "financial_year"),
+    "NHS Digital's emergency readmissions within 30 days of discharge (Compendium I02040): "
+    "the indirectly standardised percentage with its 95% confidence interval, per "
+    "organisation (ENG for England), year and age band.",
+    columns=_typed(
+        layouts.READMISSIONS.column_names,
+        indicator_value=_F,
+        lower_ci=_F,
+        upper_ci=_F,
+        numerator=_I,
+        denominator=_I,
+    ),
+    supersede_by=("organisation_code", "financial_year", "age_group"),
     derive=derived.add_readmission_checks,
+)
+INCIDENT_CLUSTERS = _table(
+    layouts.INCIDENT_CLUSTERS,
+    "The NRLS cluster list: the group of similar organisations each organisation's incident "
+    "reporting is compared within.",
+    columns=_typed(layouts.INCIDENT_CLUSTERS.column_names),
+    supersede_by=("organisation_code",),
 )
 NJR_COMPLIANCE = _table(
     layouts.NJR,
@@ -319,9 +376,9 @@ FEEDS: dict[str, Feed] = {
         Feed(
             name="shmi",
             description="NHS Digital SHMI trust-level files, one quarterly publication each.",
-            tables=(SHMI,),
+            tables=(SHMI, SHMI_CONTEXTUAL),
             recognise=_recognise_shmi,
-            parse=lambda csv, _: shmi.parse_shmi(csv),
+            parse=_parse_shmi,
         ),
         Feed(
             name="hcai",
@@ -373,6 +430,12 @@ FEEDS: dict[str, Feed] = {
             "Patient safety incidents, one row per incident (the project's extract format).",
         ),
         _tabular_feed(
+            "incident_clusters",
+            layouts.INCIDENT_CLUSTERS,
+            INCIDENT_CLUSTERS,
+            "The NRLS cluster list: which cluster of similar organisations each belongs to.",
+        ),
+        _tabular_feed(
             "vte",
             layouts.VTE,
             VTE_ASSESSMENTS,
@@ -382,7 +445,8 @@ FEEDS: dict[str, Feed] = {
             "readmissions",
             layouts.READMISSIONS,
             READMISSIONS,
-            "Emergency readmissions within 28 days of discharge, per year and age group.",
+            "NHS Digital's emergency readmissions within 30 days of discharge (indirectly "
+            "standardised), per organisation, year and age band.",
         ),
         _tabular_feed(
             "njr",

@@ -238,16 +238,82 @@ VTE = Layout(
     ),
 )
 
+
+def _finish_readmissions(frame: pd.DataFrame, csv: LandingCsv, _: list[list[str]]) -> pd.DataFrame:
+    """The year as `2024-25` and the age band in the project's words (`<16` -> `0-15`)."""
+    frame["financial_year"] = [_year_label(y) for y in frame["financial_year"]]
+    frame["age_group"] = [_AGE_BANDS.get(fold(a), a) for a in frame["age_group"]]
+    return frame
+
+
+_AGE_BANDS = {
+    "16": "0-15", "0 15": "0-15", "0 to 15": "0-15", "under 16": "0-15", "aged 0 to 15": "0-15",
+    "16+": "16+", "16 and over": "16+", "16 plus": "16+", "aged 16 and over": "16+",
+    "all": "all", "all ages": "all", "persons": "all",
+    "16 74": "16-74", "16 to 74": "16-74", "75+": "75+", "75 and over": "75+",
+}  # fmt: skip
+
+# NHS Digital's indicator files (Compendium I02040, emergency readmissions within 30 days of
+# discharge): one row per organisation, period and breakdown, the indirectly standardised
+# percentage with its 95% confidence interval, the readmissions and the discharges.
 READMISSIONS = Layout(
     kind="readmissions",
     table="readmissions",
     columns=(
-        _CODE,
-        Column("financial_year", ("financial year", "year")),
-        Column("age_group", ("age group", "age")),
-        Column("discharges", ("discharges",)),
-        Column("readmissions_28d", ("readmissions within 28 days", "readmissions")),
+        Column("organisation_code", ("level", *_CODE.spellings)),
+        Column(
+            "organisation_name",
+            ("level description", "organisation name", "provider name", "name"),
+            required=False,
+        ),
+        Column(
+            "financial_year",
+            ("reporting period", "financial year", "year", "period of coverage", "period"),
+        ),  # fmt: skip
+        Column("age_group", ("age group", "age", "age band")),
+        Column(
+            "indicator_value",
+            (
+                "indicator value",
+                "indirectly standardised percentage",
+                "standardised percentage",
+                "value",
+            ),
+        ),  # fmt: skip
+        Column(
+            "lower_ci",
+            (
+                "lower ci",
+                "lower confidence interval",
+                "lower 95% ci",
+                "lci",
+                "lower confidence limit",
+            ),
+        ),  # fmt: skip
+        Column(
+            "upper_ci",
+            (
+                "upper ci",
+                "upper confidence interval",
+                "upper 95% ci",
+                "uci",
+                "upper confidence limit",
+            ),
+        ),  # fmt: skip
+        Column(
+            "numerator",
+            (
+                "numerator",
+                "observed",
+                "observed readmissions",
+                "emergency readmissions",
+                "readmissions",
+            ),
+        ),  # fmt: skip
+        Column("denominator", ("denominator", "discharges", "spells")),
     ),
+    name_column="organisation_name",
+    finish=_finish_readmissions,
 )
 
 NJR = Layout(
@@ -312,4 +378,74 @@ HCAI_OBJECTIVES = Layout(
     ),
     name_column="organisation_name",
     finish=_finish_objectives,
+)
+
+# The NRLS cluster list published with each organisation patient safety incident report: the
+# group of similar organisations each is compared within (acute non-specialist, mental
+# health, ...).
+INCIDENT_CLUSTERS = Layout(
+    kind="incident_clusters",
+    table="incident_clusters",
+    columns=(
+        _CODE,
+        Column(
+            "organisation_name",
+            ("organisation name", "org name", "trust name", "name"),
+            required=False,
+        ),  # fmt: skip
+        Column(
+            "cluster",
+            ("cluster", "nrls cluster", "organisation cluster", "cluster name", "cluster type"),
+        ),  # fmt: skip
+    ),
+    name_column="organisation_name",
+)
+
+
+def _finish_palliative(
+    frame: pd.DataFrame, csv: LandingCsv, preamble: list[list[str]]
+) -> pd.DataFrame:
+    """Which rate the file holds (of deaths or of spells, from its name or title) and the
+    publication it belongs to, named like the trust-level file beside it."""
+    from dagster_project.ingest.shmi import publication_or_period
+
+    texts = " ".join([csv.csv_name, *(" ".join(line) for line in preamble)]).lower()
+    measure = "deaths" if "death" in texts else "spells" if "spell" in texts else None
+    frame["measure"] = frame["measure"].where(frame["measure"].notna(), measure)
+    frame["measure"] = [_PALLIATIVE_MEASURES.get(fold(m), m) for m in frame["measure"]]
+    frame["publication"], frame["period_end"] = publication_or_period(csv)
+    return frame
+
+
+_PALLIATIVE_MEASURES = {"deaths": "deaths", "death": "deaths", "spells": "spells",
+                        "spell": "spells"}  # fmt: skip
+
+# NHS Digital's contextual indicators beside SHMI: the percentage of a provider's deaths (or
+# spells) with palliative care coded at diagnosis or treatment specialty level.
+SHMI_PALLIATIVE = Layout(
+    kind="shmi_palliative",
+    table="shmi_contextual",
+    columns=(
+        Column("provider_code", ("provider code", "provider", "org code", "organisation code")),
+        Column("provider_name", ("provider name", "organisation name", "name"), required=False),
+        Column("measure", ("measure", "breakdown", "denominator type"), required=False),
+        Column(
+            "numerator",
+            (
+                "numerator",
+                "palliative care deaths",
+                "palliative care spells",
+                "deaths with palliative care coding",
+                "spells with palliative care coding",
+            ),
+        ),  # fmt: skip
+        Column(
+            "denominator", ("denominator", "deaths", "spells", "total deaths", "total spells")
+        ),  # fmt: skip
+        Column("value", ("value", "percentage", "percent", "rate")),
+    ),
+    code_column="provider_code",
+    name_column="provider_name",
+    finish=_finish_palliative,
+    derived=("publication", "period_end"),
 )

@@ -192,6 +192,9 @@ class Organism:
     file_stem: str
     rates: tuple[float, ...]  # per 100,000 occupied G&A bed days: HOHA, COHA, COIA, COCA, ...
     cdi: bool = False
+    # MRSA: each case assigned after post infection review (synthetic rule: hospital onset to
+    # the trust, community onset to the commissioner, none to a third party).
+    assigned: bool = False
 
     @property
     def metrics(self) -> dict[str, tuple[int, ...]]:
@@ -205,12 +208,16 @@ class Organism:
             metrics["Community-onset, indeterminate association"] = (COIA,)
         else:
             metrics["Unknown 3 months"] = (UNKNOWN,)
+        if self.assigned:
+            metrics["Trust assigned"] = (HOHA,)
+            metrics["CCG assigned"] = community
+            metrics["Third party assigned"] = ()
         return dict(sorted(metrics.items()))
 
 
 # Rates per 100,000 occupied general and acute bed days, roughly England's in the 2020s.
 ORGANISMS: tuple[Organism, ...] = (
-    Organism("MRSA", "MRSA", (0.8, 0.5, 0.0, 1.0, 0.05, 0.05)),
+    Organism("MRSA", "MRSA", (0.8, 0.5, 0.0, 1.0, 0.05, 0.05), assigned=True),
     Organism("MSSA", "MSSA", (10.0, 5.0, 0.0, 17.0, 0.8, 0.3)),
     Organism("E. coli", "Ecoli", (20.0, 17.0, 0.0, 70.0, 3.0, 1.0)),
     Organism("Klebsiella spp.", "Klebsiella", (9.0, 6.0, 0.0, 16.0, 0.8, 0.3)),

@@ -47,6 +47,7 @@ FEEDS: tuple[str, ...] = (
     "inpatient_survey",
     "staff_survey",
     "incidents",
+    "incident_clusters",
     "vte",
     "readmissions",
     "njr",

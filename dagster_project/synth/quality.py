@@ -155,7 +155,7 @@ class _Output:
         name = safety.incidents_file_name(year)
         rows, providers = safety.write_incident_year(self._path("incidents", name), self.plan, year)
         self.files["incidents"][name] = rows
-        harms = np.stack([p.harms for p in providers])
+        harms = np.stack([p.on_time for p in providers])  # what counts: reported in time
         bed_days = self.plan.bed_days[year].sum(axis=1)
         severe = harms[:, 3:].sum(axis=1)
         self._record(
@@ -167,8 +167,13 @@ class _Output:
             severe.sum() / harms.sum(),
         )  # fmt: skip
         self.never_events[year] = {
-            p.code: list(p.never_events) for p in providers if p.never_events
+            p.code: list(p.never_on_time) for p in providers if p.never_on_time
         }
+
+    def incident_clusters(self, year: str) -> None:
+        name = safety.clusters_file_name(year)
+        path = self._path("incident_clusters", name)
+        self.files["incident_clusters"][name] = safety.write_clusters(path, self.plan)
 
     def vte(self, year: str) -> None:
         admitted, assessed = safety.vte_counts(self.plan, year)
@@ -188,10 +193,12 @@ class _Output:
             path, self.plan, year, discharges, readmitted
         )
         for k, age in enumerate(outcomes.AGE_GROUPS):
-            self._record(
-                f"readmissions_28_days_share_{age}", year, readmitted[:, k] / discharges[:, k],
-                readmitted[:, k].sum() / discharges[:, k].sum(),
-            )  # fmt: skip
+            england = readmitted[:, k].sum() / discharges[:, k].sum()
+            published = [
+                outcomes.standardised(int(o), int(n), england)[0] / 100
+                for o, n in zip(readmitted[:, k], discharges[:, k], strict=True)
+            ]
+            self._record(f"readmissions_30_days_standardised_{age}", year, published, england)
 
     def njr(self, year: str) -> None:
         values = bpt.njr_values(self.plan, year)
@@ -268,10 +275,10 @@ _INDICATORS = {
         "incidents", "Incidents with degree of harm Severe or Death over all incidents",
     ),
     "vte_risk_assessed_share": ("vte", "Risk assessed over admitted, the four quarters summed"),
-    "readmissions_28_days_share_0-15": ("readmissions", "Readmissions within 28 days over "
-                                        "discharges, age 0-15"),
-    "readmissions_28_days_share_16+": ("readmissions", "Readmissions within 28 days over "
-                                       "discharges, age 16+"),
+    "readmissions_30_days_standardised_0-15": ("readmissions", "NHS Digital's standardised "
+                                               "percentage as written, age 0-15, as a share"),
+    "readmissions_30_days_standardised_16+": ("readmissions", "NHS Digital's standardised "
+                                              "percentage as written, age 16+, as a share"),
     "hip_fracture_surgery_within_36h_share": (
         "hip_fracture", "Spells with surgery within 36 hours of arrival in real elapsed time "
         "(Europe/London local times converted to UTC)",
@@ -398,7 +405,7 @@ def _rates() -> dict:
         },  # fmt: skip
         "staff_recommend_care": {"england": experience.STAFF_RECOMMEND, "sd": experience.STAFF_SD},
         "vte_risk_assessed": safety.VTE_RISK_ASSESSED,
-        "readmissions_28_days": outcomes.READMISSION_RATES,
+        "readmissions_30_days": outcomes.READMISSION_RATES,
         "hip_fracture": {
             "spells_per_occupied_bed": bpt.SPELLS_PER_OCCUPIED_BED,
             "surgery_within_36h": bpt.WITHIN_36H,

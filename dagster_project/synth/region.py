@@ -72,17 +72,20 @@ def write_synthetic_region(
         )
         expected[year], england[year] = _judge(batches, len(roster))
 
-    shmi_banding: dict[str, dict[str, str]] = {}
+    shmi_truth: dict[str, dict] = {}
     for year in years:
         path = landing_dir / "shmi" / shmi.file_name(year)
-        shmi_banding[year] = shmi.write_publication(path, year, roster, seed)
+        shmi_truth[year] = shmi.write_publication(path, year, roster, seed)
         files[_rel(path, landing_dir)] = len(roster)
 
     truth = _truth(roster, list(years), seed, expected, england)
     truth["shmi"] = {
         "planted_high": shmi.planted_code(roster),
-        "publications": {year: shmi.file_name(year) for year in years},
-        "banding": shmi_banding,
+        "period_end": {year: shmi.period_end(year) for year in years},
+        "banding": {year: t["banding"] for year, t in shmi_truth.items()},
+        "palliative_care_deaths_pct": {
+            year: t["palliative_care_deaths_pct"] for year, t in shmi_truth.items()
+        },
     }
     feed_summary, truth["effects"], truth["feeds"] = quality.write_quality_feeds(
         landing_dir, roster, years, seed, national=national, feeds=feeds

@@ -3,12 +3,15 @@
 Providers report about 45 incidents per 1,000 occupied bed days (the KH03 bed
 days written for the same region), about 0.5% of them severe harm or death;
 one provider reports about 3% severe or death. A few never events are spread
-over the region. Incident files are written in chunks, so a national year
+over the region. Most incidents are reported within days; a few take months, and those
+reported after the year's cut-off do not count for it (the truth records what counts).
+Incident files are written in chunks, so a national year
 (millions of rows) or a benchmark file never has to fit in memory.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +40,7 @@ INCIDENT_HEADER = (
     "Incident ID", "Organisation code", "Incident date", "Reported date", "Category",
     "Degree of harm", "Never event type",
 )  # fmt: skip
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 INCIDENTS_PER_1000_BED_DAYS = 45.0
 HARMS = ("No harm", "Low", "Moderate", "Severe", "Death")
 HARM_SHARES = (0.74, 0.22, 0.035, 0.004, 0.001)  # severe or death: 0.5%
@@ -86,6 +90,10 @@ class ProviderIncidents:
     code: str
     harms: np.ndarray  # counts per HARMS
     never_events: list[str] = field(default_factory=list)
+    # Filled as the rows are written: what was reported by the year's cut-off (the rest
+    # arrives too late for the year's count, as NHS England's reports count incidents).
+    on_time: np.ndarray | None = None
+    never_on_time: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -136,6 +144,7 @@ def write_incidents(
     rng = np.random.Generator(np.random.PCG64([seed, fy_start(year), 81]))
     start, end = fy_dates(year)
     year_days = (end - start).days
+    cut_off = (reporting_cutoff(year) - start).days
     dates = _date_texts(start, year_days + _MAX_LAG + 1)
     prefix = year[2:4] + year[5:]
     written = 0
@@ -145,6 +154,8 @@ def write_incidents(
         for provider in providers:
             left = provider.harms.astype(np.int64).copy()
             never = _never_positions(rng, provider)
+            provider.on_time = np.zeros(len(HARMS), dtype=np.int64)
+            provider.never_on_time = []
             done = 0
             while done < provider.rows:
                 size = min(chunk_rows, provider.rows - done)
@@ -157,11 +168,15 @@ def write_incidents(
                 slow = rng.random(size) < _SLOW_SHARE
                 lag[slow] += rng.geometric(_SLOW_LAG_P, int(slow.sum()))
                 lag = np.minimum(lag, _MAX_LAG)
+                on_time = day + lag <= cut_off
+                provider.on_time += np.bincount(harm[on_time], minlength=len(HARMS))
                 never_text = np.full(size, "", dtype=object)
                 for position, kind in never.items():
                     if done <= position < done + size:
                         never_text[position - done] = kind
                         category[position - done] = _NEVER_CATEGORY
+                        if on_time[position - done]:
+                            provider.never_on_time.append(kind)
                 ids = range(written + 1, written + size + 1)
                 handle.write(
                     "".join(
@@ -180,6 +195,16 @@ def write_incidents(
                 done += size
                 written += size
     return written
+
+
+def reporting_cutoff(year: str) -> dt.date:
+    """The last day an incident occurring in `year` may be reported and still count (seed
+    incident_periods, the methodology's own table)."""
+    with (SEEDS_DIR / "incident_periods.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["financial_year"] == year:
+                return dt.date.fromisoformat(row["reported_by"])
+    raise ValueError(f"seed incident_periods has no reporting cut-off for {year}")
 
 
 def _never_positions(rng: np.random.Generator, provider: ProviderIncidents) -> dict[int, str]:
@@ -221,6 +246,22 @@ def write_incidents_file(
     plan = [ProviderIncidents(p.code, harms[i]) for i, p in enumerate(roster)]
     _place_never_events(rng, plan, beds)
     return write_incidents(Path(path), plan, year, seed, chunk_rows)
+
+
+# --- NRLS clusters -------------------------------------------------------------------------------
+
+CLUSTERS_HEADER = ("Organisation code", "Organisation name", "Cluster")
+CLUSTER = "Acute non-specialist"  # every synthetic provider is a general acute trust
+
+
+def clusters_file_name(year: str) -> str:
+    return f"nrls-cluster-list-{year}.csv"
+
+
+def write_clusters(path: Path, plan: FeedPlan) -> int:
+    """The NRLS cluster list the incident reports are compared within."""
+    rows = [[p.code, p.name, CLUSTER] for p in sorted(plan.providers, key=lambda p: p.code)]
+    return write_csv_rows(path, CLUSTERS_HEADER, rows)
 
 
 # --- VTE ------------------------------------------------------------------------------------------

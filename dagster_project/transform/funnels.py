@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 Z95, Z998 = 1.959964, 3.090232
@@ -169,3 +170,93 @@ def score_limits(
         return np.clip(target + k * tau, lowest, highest)
 
     return Limits(target, at(-z95), at(z95), at(-z998), at(z998), 0.0, tau2, True)
+
+
+FUNNEL_METHODS = ("proportion_funnel", "rate_funnel", "score_spread")
+ALL_PROVIDERS = "all providers"
+
+
+def compare(
+    observations: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    parameters: dict[str, float],
+    clusters: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Limits per provider for every indicator compared on a funnel, within its comparator.
+
+    `observations`: financial_year, provider_code, indicator_code, numerator, denominator,
+    value. `catalogue`: indicator_code, method, multiplier, min_denominator, compared_within
+    (`cluster` to compare within the provider's cluster of similar organisations, from
+    `clusters`: provider_code, cluster). Providers below the indicator's minimum denominator
+    are not compared and get no limits. The target of a comparator (its centre line) is
+    pooled over every provider in it with a denominator; the limits are in the indicator's
+    unit, and `comparator` names the group.
+    """
+    rows = observations.merge(
+        catalogue[["indicator_code", "method", "multiplier", "min_denominator",
+                   "compared_within"]],
+        on="indicator_code",
+    )  # fmt: skip
+    rows = rows[rows["method"].isin(FUNNEL_METHODS) & rows["value"].notna()].copy()
+    known = (
+        {}
+        if clusters is None
+        else dict(zip(clusters["provider_code"], clusters["cluster"], strict=True))
+    )
+    within_cluster = rows["compared_within"].fillna("") == "cluster"
+    rows["comparator"] = ALL_PROVIDERS
+    rows.loc[within_cluster, "comparator"] = [
+        f"cluster: {known[p]}" if p in known else "providers with no published cluster"
+        for p in rows.loc[within_cluster, "provider_code"]
+    ]
+    out = []
+    if not rows.empty:
+        z95, z998 = float(parameters["z_95"]), float(parameters["z_998"])
+        trim = float(parameters["winsor_fraction"])
+        lowest, highest = float(parameters["score_min"]), float(parameters["score_max"])
+    keys = ["financial_year", "indicator_code", "comparator"]
+    for (year, code, comparator), group in rows.groupby(keys, sort=True):
+        group = group.sort_values("provider_code")
+        method = group["method"].iloc[0]
+        least = group["min_denominator"].iloc[0]
+        if method == "score_spread":
+            result = score_limits(group["value"], lowest, highest, trim, z95, z998)
+            compared, scale = group, 1.0
+        else:
+            counted = group[group["denominator"] > 0]
+            if counted.empty:
+                continue
+            target = counted["numerator"].sum() / counted["denominator"].sum()
+            compared = counted if pd.isna(least) else counted[counted["denominator"] >= least]
+            if compared.empty:
+                continue
+            limits = proportion_limits if method == "proportion_funnel" else rate_limits
+            result = limits(compared["numerator"], compared["denominator"], target, trim, z95, z998)
+            scale = float(group["multiplier"].iloc[0])
+        out.append(
+            pd.DataFrame(
+                {
+                    "financial_year": year,
+                    "indicator_code": code,
+                    "provider_code": compared["provider_code"].to_numpy(),
+                    "comparator": comparator,
+                    "target": result.target * scale,
+                    "lower_95": np.asarray(result.lower_95) * scale,
+                    "upper_95": np.asarray(result.upper_95) * scale,
+                    "lower_998": np.asarray(result.lower_998) * scale,
+                    "upper_998": np.asarray(result.upper_998) * scale,
+                    "phi": result.phi,
+                    "tau2": result.tau2,
+                    "adjusted": result.adjusted,
+                }
+            )
+        )
+    if out:
+        return pd.concat(out, ignore_index=True)
+    text = ("financial_year", "indicator_code", "provider_code", "comparator")
+    numbers = ("target", "lower_95", "upper_95", "lower_998", "upper_998", "phi", "tau2")
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in text})
+    for column in numbers:
+        frame[column] = pd.Series(dtype="float64")
+    frame["adjusted"] = pd.Series(dtype="bool")
+    return frame

@@ -98,6 +98,8 @@ def add_shmi_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in ("observed", "expected"):
         out[f"_{column}_value"] = _numbers(out[column])
+    # The twelve months a row covers, however the file named them.
+    out["_period"] = out["period_end"].where(out["period_end"].notna(), out["publication"])
     return out
 
 
@@ -124,6 +126,12 @@ def add_fft_checks(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def add_palliative_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["_numerator_within_denominator"] = _not_greater(out, "numerator", "denominator")
+    return out
+
+
 def add_vte_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["_assessed_within_admitted"] = _not_greater(out, "risk_assessed", "admitted")
@@ -132,7 +140,9 @@ def add_vte_checks(frame: pd.DataFrame) -> pd.DataFrame:
 
 def add_readmission_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    out["_readmissions_within_discharges"] = _not_greater(out, "readmissions_28d", "discharges")
+    out["_readmissions_within_discharges"] = _not_greater(out, "numerator", "denominator")
+    out["_lower_ci_within_value"] = _not_greater(out, "lower_ci", "indicator_value")
+    out["_value_within_upper_ci"] = _not_greater(out, "indicator_value", "upper_ci")
     return out
 
 

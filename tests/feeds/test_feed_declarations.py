@@ -45,3 +45,12 @@ def test_every_table_belongs_to_one_feed_and_every_feed_has_a_staging_model():
     staging = "\n".join(p.read_text() for p in (DBT_DIR / "models" / "staging").glob("*.sql"))
     read = set(re.findall(r"source\('raw',\s*'(\w+)'\)", staging))
     assert read == set(names), "each raw table is read by a staging model, and only those"
+
+
+@pytest.mark.parametrize("suite", sorted({s for t in TABLES.values() for s in t.suites.values()}))
+def test_every_suite_builds_in_great_expectations(suite):
+    """A malformed rule fails here, not in the middle of a run."""
+    from dagster_project.validation.suites import _gx_suite
+
+    document = load_suite(suite)
+    assert len(_gx_suite(document).expectations) == len(document.document["expectations"])

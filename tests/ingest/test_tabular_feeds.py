@@ -105,12 +105,15 @@ SPECIMENS: dict[str, Specimen] = {
         "RA2,2024-25 Q1,1000,950",
         "RB1,2024-25 Q1,800,790",
     ),
+    # NHS Digital's indicator file (Compendium I02040), its Breakdown column not read.
     "readmissions": specimen(
         "readmissions-2024-25.csv",
-        "Organisation code,Financial year,Age group,Discharges,Readmissions within 28 days",
-        "Provider Code,Financial Year,Age,DISCHARGES,Readmissions",
-        "RA2,2024-25,0-15,1200,120",
-        "RA2,2024-25,16+,9000,1300",
+        "Level,Level description,Reporting period,Age group,Indicator value,Lower CI,Upper CI,"
+        "Numerator,Denominator",
+        "Org Code,Organisation name,Financial Year,Age,Indirectly standardised percentage,"
+        "Lower confidence interval,Upper confidence interval,Observed,Discharges",
+        "RA2,St Mary's,2024-25,0-15,10.2,8.43,12.21,120,1200",
+        "RA2,St Mary's,2024-25,16+,14.1,13.34,14.9,1300,9000",
     ),
     "njr": specimen(
         "njr-2024-25.csv",

@@ -222,55 +222,67 @@ HOLDER = textwrap.dedent(
 @dataclass(frozen=True)
 class Reissue:
     original: Path
+    member: str
     copy: Path
     reissue: Path
     provider: str
     observed: int
     rows: int
 
+    def sources(self) -> dict[str, str]:
+        """The landing history's name for each delivery of the trust-level file."""
+        return {
+            "original": f"{self.original.name}!{self.member}",
+            "copy": f"{self.copy.name}!{self.member}",
+            "reissue": self.reissue.name,
+        }
+
 
 def _deliver_reissue(home: Home) -> Reissue:
-    """NHS Digital re-issues a SHMI publication with one trust's deaths corrected, and the
-    first issue is delivered again under another name."""
+    """NHS Digital re-issues a SHMI publication's trust-level file with one trust's deaths
+    corrected, and the first issue's zip is delivered again under another name."""
     folder = home.landing / "shmi"
-    original = sorted(folder.glob("shmi-*.csv"))[-1]
-    header, first, *rest = original.read_text().splitlines()
-    cells = first.split(",")
-    code, observed = cells[1], int(cells[4])
-    cells[4] = str(observed + 7)
-    cells[6] = f"{(observed + 7) / float(cells[5]):.4f}"  # the ratio, re-issued with them
-    reissue = folder / original.name.replace(".csv", "-reissued.csv")
+    original = sorted(folder.glob("SHMI data files, *.zip"))[-1]
+    with zipfile.ZipFile(original) as archive:
+        member = next(n for n in archive.namelist() if "trust level" in n)
+        header, first, *rest = archive.read(member).decode().splitlines()
+    cells = first.split(",")  # PROVIDER_CODE,PROVIDER_NAME,SHMI_VALUE,SHMI_BANDING,SPELLS,...
+    code, observed = cells[0], int(cells[5])
+    cells[5] = str(observed + 7)
+    cells[2] = f"{(observed + 7) / float(cells[6]):.4f}"  # the ratio, re-issued with them
+    reissue = folder / Path(member).name.replace(" (csv).csv", " (csv) reissued.csv")
     reissue.write_text("\n".join([header, ",".join(cells), *rest]) + "\n")
-    copy = folder / f"copy-of-{original.name}"
+    copy = folder / f"copy of {original.name}"
     copy.write_bytes(original.read_bytes())
-    return Reissue(original, copy, reissue, code, observed, 1 + len(rest))
+    return Reissue(original, member, copy, reissue, code, observed, 1 + len(rest))
 
 
 def _assert_reissue_published(home: Home, delivered: Reissue) -> None:
     """The published figure is the re-issue's; the first issue's rows are kept in the
     warehouse's history; the landing history says what became of each file."""
+    sources = delivered.sources()
     con = duckdb.connect(str(home.published_db), read_only=True)
     try:
         published = con.execute(
             "select observed_deaths from shmi where provider_code = ? "
-            "order by publication desc limit 1",
+            "order by period_end desc limit 1",
             [delivered.provider],
         ).fetchone()
         history = dict(
             con.execute(
                 "select source_file, status from landing_history where feed = 'shmi' "
                 "and source_file in (?, ?, ?)",
-                [delivered.original.name, delivered.copy.name, delivered.reissue.name],
+                list(sources.values()),
             ).fetchall()
         )
     finally:
         con.close()
     assert published == (delivered.observed + 7,)
-    # The copy sorts first by name, so it is the one loaded; the original is its duplicate.
+    # The original arrived first; the copy is its duplicate; the re-issue replaces it.
     assert history == {
-        delivered.copy.name: "superseded",
-        delivered.original.name: "duplicate",
-        delivered.reissue.name: "current",
+        sources["original"]: "superseded",
+        sources["copy"]: "duplicate",
+        sources["reissue"]: "current",
     }
     warehouse = duckdb.connect(str(home.warehouse_db), read_only=True)
     try:

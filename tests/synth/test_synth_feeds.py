@@ -44,8 +44,8 @@ HEADERS = {
     "incidents": "Incident ID,Organisation code,Incident date,Reported date,Category,"
     "Degree of harm,Never event type",
     "vte": "Organisation code,Quarter,Admitted,Risk assessed",
-    "readmissions": "Organisation code,Financial year,Age group,Discharges,"
-    "Readmissions within 28 days",
+    "readmissions": "Reporting period,Breakdown,Level,Level description,Age group,"
+    "Indicator value,Lower CI,Upper CI,Numerator,Denominator",
     "njr": "Organisation code,Financial year,Compliance,Consent not recorded,"
     "Cemented or hybrid over 70",
     "hip_fracture": "Spell ID,Organisation code,Arrival,Surgery,Orthogeriatric assessment,"
@@ -72,6 +72,7 @@ def expected_files(feed: str, year: str) -> set[str]:
         "vte": {f"vte-{year}.csv"},
         "readmissions": {f"readmissions-{year}.csv"},
         "hcai_objectives": {f"cdi-objectives-{year}.csv"},
+        "incident_clusters": {f"nrls-cluster-list-{year}.csv"},
         "njr": {f"njr-{year}.csv"},
         "hip_fracture": {f"hip-fracture-{year}.csv"},
         "kh03": {f"Beds-Open-Overnight-Web_File-Q{q}-{year}.xlsx" for q in range(1, 5)},
@@ -543,12 +544,22 @@ def test_null_providers_stay_well_inside_the_limits_on_the_other_indicators(regi
     assert (z.abs() <= NULL_Z + 1e-9).all()
 
     readmissions = _read(region["landing"] / "readmissions" / f"readmissions-{year}.csv")
-    assert set(readmissions["Financial year"]) == {year}
-    for age, rate in (("0-15", 0.105), ("16+", 0.143)):
-        group = readmissions[readmissions["Age group"] == age].set_index("Organisation code")
-        n = group["Discharges"].astype(int)
-        x = group["Readmissions within 28 days"].astype(int)
+    assert set(readmissions["Reporting period"]) == {year.replace("-", "/")}
+    for age, rate in (("<16", 0.105), ("16+", 0.143)):
+        group = readmissions[readmissions["Age group"] == age].set_index("Level")
+        england = group.loc["England"]
+        assert (
+            float(england["Lower CI"])
+            < float(england["Indicator value"])
+            < float(england["Upper CI"])
+        )
+        group = group.drop(index="England")
+        n = group["Denominator"].astype(int)
+        x = group["Numerator"].astype(int)
         assert (_z_binomial(x, n, rate)[nulls].abs() <= NULL_Z + 1e-9).all()
+        value = group["Indicator value"].astype(float)
+        assert ((group["Lower CI"].astype(float) <= value)
+                & (value <= group["Upper CI"].astype(float))).all()  # fmt: skip
 
     staff = _read(region["landing"] / "staff_survey" / f"staff-survey-{year[:4]}.csv")
     recommend = staff.set_index("Organisation code")["Recommend care"].astype(float)

@@ -9,9 +9,11 @@ pinned here to seven significant figures.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dagster_project.transform.funnels import (
+    compare,
     proportion_limits,
     rate_limits,
     ratio_limits,
@@ -119,3 +121,72 @@ def test_a_rate_is_a_standardised_ratio_scaled_by_the_target():
     ratio = ratio_limits(SR_NUM, SR_DEN)
     assert rate.lower_998 == pytest.approx(ratio.lower_998 / 1000)
     assert rate.tau2 == pytest.approx(ratio.tau2)
+
+
+def _observations(rows):
+    frame = pd.DataFrame(rows, columns=["provider_code", "numerator", "denominator"])
+    frame["financial_year"] = "2024-25"
+    frame["indicator_code"] = "incident_rate"
+    frame["value"] = frame["numerator"] / frame["denominator"] * 1000
+    return frame
+
+
+CATALOGUE = pd.DataFrame(
+    {
+        "indicator_code": ["incident_rate"],
+        "method": ["rate_funnel"],
+        "multiplier": [1000.0],
+        "min_denominator": [np.nan],
+        "compared_within": ["cluster"],
+    }
+)
+PARAMETERS = {"z_95": 1.959964, "z_998": 3.090232, "winsor_fraction": 0.1,
+              "score_min": 0.0, "score_max": 100.0}  # fmt: skip
+
+
+def test_incident_reporting_is_compared_within_each_cluster():
+    """Mental health trusts report at a third of acute trusts' rate: within their cluster
+    none is an outlier, and each cluster's centre is its own pooled rate."""
+    acute = [(f"A{i}", 45 * (10 + i), 1000 * (10 + i)) for i in range(6)]
+    mental = [(f"M{i}", 15 * (10 + i), 1000 * (10 + i)) for i in range(6)]
+    clusters = pd.DataFrame(
+        {"provider_code": [c for c, _, _ in acute + mental] + ["X1"],
+         "cluster": ["Acute non-specialist"] * 6 + ["Mental health"] * 6 + ["Ambulance"]}
+    )  # fmt: skip
+    result = compare(_observations(acute + mental + [("Z9", 50, 1000)]), CATALOGUE,
+                     PARAMETERS, clusters).set_index("provider_code")  # fmt: skip
+    assert result.loc["A0", "comparator"] == "cluster: Acute non-specialist"
+    assert result.loc["M0", "comparator"] == "cluster: Mental health"
+    assert result.loc["Z9", "comparator"] == "providers with no published cluster"
+    assert result.loc["A0", "target"] == pytest.approx(45.0)
+    assert result.loc["M0", "target"] == pytest.approx(15.0)
+    values = _observations(acute + mental).set_index("provider_code")["value"]
+    inside = (values >= result.loc[values.index, "lower_998"]) & (
+        values <= result.loc[values.index, "upper_998"]
+    )
+    assert inside.all()
+    # Compared with everyone, the two kinds of trust look like overdispersion around 30: the
+    # limits widen so far that neither group's own outliers could be seen.
+    everyone = compare(
+        _observations(acute + mental),
+        CATALOGUE.assign(compared_within=None),
+        PARAMETERS,
+    ).set_index("provider_code")
+    assert everyone.loc["M0", "comparator"] == "all providers"
+    assert everyone.loc["M0", "target"] == pytest.approx(30.0)
+    width = (everyone["upper_998"] - everyone["lower_998"]) / everyone["target"]
+    own = (result["upper_998"] - result["lower_998"]) / result["target"]
+    assert (width.loc[values.index] > 3 * own.loc[values.index]).all()
+
+
+def test_providers_below_the_minimum_denominator_get_no_limits_but_count_in_the_centre():
+    catalogue = CATALOGUE.assign(min_denominator=5000.0, compared_within=None)
+    rows = [("A", 45, 1000), ("B", 450, 10000), ("C", 900, 20000), ("D", 2000, 40000)]
+    result = compare(_observations(rows), catalogue, PARAMETERS)
+    assert sorted(result["provider_code"]) == ["B", "C", "D"]
+    assert result["target"].iloc[0] == pytest.approx(3395 / 71000 * 1000)
+
+
+def test_nothing_to_compare_gives_the_columns_and_no_rows():
+    empty = compare(_observations([]), CATALOGUE, {})
+    assert empty.empty and {"comparator", "lower_998", "adjusted"} <= set(empty.columns)

@@ -25,8 +25,8 @@ TRUTH_INDICATORS = {
     "incidents_per_1000_bed_days": ("incident_rate", 1.0),
     "incidents_severe_or_death_share": ("severe_harm_pct", 100.0),
     "vte_risk_assessed_share": ("vte_assessed_pct", 100.0),
-    "readmissions_28_days_share_0-15": ("readmission_28d_0_15_pct", 100.0),
-    "readmissions_28_days_share_16+": ("readmission_28d_16plus_pct", 100.0),
+    "readmissions_30_days_standardised_0-15": ("readmission_30d_0_15_pct", 100.0),
+    "readmissions_30_days_standardised_16+": ("readmission_30d_16plus_pct", 100.0),
 }
 DIRECTION = {"higher": "higher than expected", "lower": "lower than expected"}
 # Compared with funnel limits, so a null provider must never be flagged on them.
@@ -117,7 +117,7 @@ def test_core_indicators_follow_the_statutory_comparison(published):
     assert rows
     codes = {r[2] for r in rows}
     assert {"shmi", "cdi_rate", "incident_rate", "severe_harm_pct", "vte_assessed_pct"} <= codes
-    assert {"responsiveness", "staff_recommend_care_pct", "readmission_28d_16plus_pct"} <= codes
+    assert {"responsiveness", "staff_recommend_care_pct", "readmission_30d_16plus_pct"} <= codes
     for (
         year,
         provider,

@@ -33,6 +33,17 @@ TOY_LIMITS = [  # exp(-+1.959964 sqrt(1/E + tau^2)), worked to 6 decimal places
 TOY_BANDING = ["as expected", "lower than expected", *["as expected"] * 7, "higher than expected"]
 
 
+def _historical_csv() -> str:
+    """The toy trusts as NHS Digital's historical trust-level file (2019+ headers, one row per
+    trust and TIME_PERIOD), two periods in one file."""
+    lines = ["TIME_PERIOD,PUBLICATION_MONTH,PROVIDER_CODE,PROVIDER_NAME,SHMI_VALUE,SHMI_BANDING,"
+             "SPELLS,OBSERVED,EXPECTED"]  # fmt: skip
+    for period, publication in (("JAN28_DEC28", "MAY_29"), ("JAN27_DEC27", "MAY_28")):
+        for i, (o, e) in enumerate(zip(TOY_O, TOY_E, strict=True), start=1):
+            lines.append(f"{period},{publication},T{i:02d},TOY TRUST {i},,2.0,{e * 20},{o},{e}")
+    return "\n".join(lines) + "\n"
+
+
 def _toy_csv(observed: list[int]) -> str:
     lines = ["INDICATOR_CODE,PROVIDER,PROVIDER_NAME,DENOMINATOR,OBSERVED,EXPECTED"]
     for i, (o, e) in enumerate(zip(observed, TOY_E, strict=True), start=1):
@@ -53,6 +64,7 @@ def shmi_home(tmp_path_factory):
     extreme = list(TOY_O)
     extreme[1], extreme[9] = 900, 3000
     (landing / "shmi-2030-april.csv").write_text(_toy_csv(extreme))
+    (landing / "Historical_trust_level_SHMI_data_Jan28-Dec28_csv.csv").write_text(_historical_csv())
     outcome = run_pipeline(home, job_name="build_warehouse")
     assert outcome.success, outcome.failures
     con = duckdb.connect(str(home.warehouse_db), read_only=True)
@@ -63,7 +75,7 @@ def shmi_home(tmp_path_factory):
 
 
 def test_every_real_publication_reproduces_limits_and_banding(shmi_home):
-    real = shmi_home[shmi_home.publication < pd.Timestamp("2030-01-01")]
+    real = shmi_home[shmi_home.publication < pd.Timestamp("2028-01-01")]
     assert real.publication.nunique() == 6
     lines = []
     for publication, rows in real.groupby("publication"):
@@ -104,3 +116,15 @@ def test_extremes_are_trimmed_not_winsorised(shmi_home):
     second = shmi_home[shmi_home.publication == pd.Timestamp("2030-04-01")]
     assert second.tau2.iloc[0] == pytest.approx(first.tau2.iloc[0], abs=1e-12)
     assert second.phi.iloc[0] == pytest.approx(first.phi.iloc[0], abs=1e-12)
+
+
+def test_each_row_of_the_historical_file_is_placed_by_its_own_period(shmi_home):
+    for period_end, publication in (("2028-12-01", "2029-05-01"), ("2027-12-01", "2028-05-01")):
+        rows = shmi_home[shmi_home.period_end_month == pd.Timestamp(period_end)]
+        rows = rows.sort_values("provider_code")
+        assert len(rows) == 10, period_end
+        assert set(rows.publication) == {pd.Timestamp(publication)}
+        assert list(rows.banding) == TOY_BANDING
+        for (lower, upper), row in zip(TOY_LIMITS, rows.itertuples(), strict=True):
+            assert row.lower_limit_95 == pytest.approx(lower, abs=1e-6), row.provider_code
+            assert row.upper_limit_95 == pytest.approx(upper, abs=1e-6), row.provider_code

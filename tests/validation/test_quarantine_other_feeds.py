@@ -53,6 +53,32 @@ def test_shmi_rows_that_cannot_be_banded_are_quarantined(tmp_path):
     assert len(raw) + held[held.grain == "record"].row_number.nunique() == 5
 
 
+def test_historical_shmi_rows_are_judged_per_period(tmp_path):
+    """The 2019+ historical trust-level file (header as NHS Digital's zip member
+    `Historical_trust_level_SHMI_data_<period>_csv.csv` carries it): a trust once per period is
+    fine, twice in one period is not, and a period that cannot be read is held with its rule."""
+    text = (
+        "TIME_PERIOD,PUBLICATION_MONTH,PROVIDER_CODE,PROVIDER_NAME,SHMI_VALUE,SHMI_BANDING,"
+        "SPELLS,OBSERVED,EXPECTED\n"
+        'APR22_MAR23,JUL_23,RCF,"AIREDALE, NHS FT",1.0000,2.0,40000,1000,1000\n'
+        'APR21_MAR22,JUL_22,RCF,"AIREDALE, NHS FT",0.9000,2.0,40000,900,1000\n'
+        'APR21_MAR22,JUL_22,RCF,"AIREDALE, NHS FT",0.9000,2.0,40000,900,1000\n'
+        "LATEST,JUL_23,RXX,SOME TRUST,1.1000,2.0,30000,1100,1000\n"
+        "APR22_MAR23,JUL_23,RZZ,SUPPRESSED TRUST,**,**,30000,*,*\n"
+    )
+    name = "Historical_trust_level_SHMI_data_Apr22-Mar23_csv.csv"
+    _, raw, held = _run(tmp_path, "shmi", name, text)
+    assert list(zip(raw.provider_code, raw.period_end, raw.publication, strict=True)) == [
+        ("RCF", "2023-03-01", "2023-07-01")
+    ]
+    found = set(zip(held.row_number, held.rule, strict=True))
+    assert {(3, "provider_once_per_publication"), (4, "provider_once_per_publication"),
+            (5, "period_known")} <= found  # fmt: skip
+    assert any(row == 6 for row, _ in found)  # counts written ** or * are not numbers
+    assert raw.published_banding.tolist() == [2]  # written 2.0 since 2019
+    assert len(raw) + held[held.grain == "record"].row_number.nunique() == 5
+
+
 def test_hcai_counts_that_are_not_whole_numbers_are_quarantined(tmp_path):
     text = (
         "\n".join(

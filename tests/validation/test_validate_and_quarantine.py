@@ -73,7 +73,7 @@ def test_clean_files_would_load_whole_and_nothing_is_written(delivery, home, cap
     for path, feed in [
         (delivery / "landing" / "proms" / HIP, "proms"),
         (delivery / "landing" / "organisations" / "etr.csv", "organisations"),
-        (next((delivery / "landing" / "shmi").glob("*.csv")), "shmi"),
+        (next((delivery / "landing" / "shmi").glob("*.zip")), "shmi"),
     ]:
         code, out, _ = _validate(capsys, path)
         assert code == 0, out
@@ -152,7 +152,7 @@ def test_a_feed_added_to_the_registry_is_tried_too(delivery, home, capsys, monke
     shmi = FEEDS["shmi"]
     mirror = Feed("shmi_mirror", "A copy of SHMI.", shmi.tables, shmi.recognise, shmi.parse)
     monkeypatch.setitem(FEEDS, "shmi_mirror", mirror)
-    source = next((delivery / "landing" / "shmi").glob("*.csv"))
+    source = next((delivery / "landing" / "shmi").glob("*.zip"))
     loose = tmp_path / source.name
     loose.write_bytes(source.read_bytes())
     code, _, err = _validate(capsys, loose)

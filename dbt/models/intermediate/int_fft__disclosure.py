@@ -29,8 +29,11 @@ def model(dbt, session):
     columns = [*KEYS, "level", "icb_code", "provider_code", *ANSWERS, "total_responses",
                "total_eligible", "percentage_positive", "percentage_negative",
                *(f"published_{a}" for a in ANSWERS), "suppression"]  # fmt: skip
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    if not parts:  # no FFT delivered yet: the same columns, typed, and no rows
+        counts = {*ANSWERS, "total_responses", *(f"published_{a}" for a in ANSWERS)}
+        types = {c: "Int64" if c in counts or c == "total_eligible" else "string" for c in columns}
+        types.update(percentage_positive="float64", percentage_negative="float64")
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in types.items()})
     out = pd.concat(parts, ignore_index=True)[columns]
     out["total_eligible"] = out["total_eligible"].astype("Int64")
     return out

@@ -1,6 +1,8 @@
 -- Infection counts per acute trust, financial year and organism, over years with all twelve
 -- months published. C. difficile cases attributed to the trust are HOHA + COHA where the year
 -- carries that split (from April 2019), else the trust-apportioned (hospital-onset) cases.
+-- MRSA cases assigned to the trust are those UKHSA's post infection review assigned to it
+-- (`trust_assigned`), where the publication carries the assignment.
 with monthly as (
     select * from {{ ref('int_hcai__monthly_counts') }}
     where organisation_type = 'acute_trust'
@@ -26,7 +28,8 @@ pivoted as (
         max(cases) filter (where metric = 'total' and months = 12) as total_cases,
         max(cases) filter (where metric = 'hospital_onset' and months = 12) as hospital_onset,
         max(cases) filter (where metric = 'hoha' and months = 12) as hoha,
-        max(cases) filter (where metric = 'coha' and months = 12) as coha
+        max(cases) filter (where metric = 'coha' and months = 12) as coha,
+        max(cases) filter (where metric = 'trust_assigned' and months = 12) as trust_assigned
     from by_metric
     group by all
 )

@@ -25,8 +25,11 @@ infection as (
         'Cases attributed to the trust: ' || attribution
     from hcai where organism = 'c_difficile' and trust_attributed is not null
     union all
-    select financial_year, provider_code, 'mrsa_count', total_cases, null,
-        'All cases reported by the trust'
+    select financial_year, provider_code, 'mrsa_count', trust_assigned, null,
+        case when trust_assigned is null
+            then 'Not available: the data carry no post infection review assignment ('
+                || total_cases || ' cases reported by the trust, not all of them the trust''s)'
+            else 'Cases assigned to the trust after post infection review' end
     from hcai where organism = 'mrsa' and total_cases is not null
     union all
     select financial_year, provider_code,
@@ -36,38 +39,51 @@ infection as (
     where organism in ('mssa', 'e_coli') and hospital_onset is not null
 ),
 
+-- Incidents as NHS England's organisation reports count them: occurring in the year and
+-- submitted by the year's cut-off (seed incident_periods). A year without a cut-off in the
+-- seed counts nothing rather than a moving total.
 incident_years as (
     select
-        financial_year,
-        provider_code,
-        count(*) as incidents,
-        count(*) filter (where severe_or_death) as severe,
-        count(*) filter (where never_event) as never_events
-    from {{ ref('stg_provider__incidents') }}
+        i.financial_year,
+        i.provider_code,
+        count(*) filter (where i.reported_date <= p.reported_by) as incidents,
+        count(*) filter (where i.severe_or_death and i.reported_date <= p.reported_by) as severe,
+        count(*) filter (where i.never_event and i.reported_date <= p.reported_by)
+            as never_events,
+        count(*) filter (where i.reported_date > p.reported_by) as late,
+        any_value(strftime(p.reported_by, '%-d %B %Y')) as cut_off
+    from {{ ref('stg_provider__incidents') }} as i
+    inner join {{ ref('incident_periods') }} as p using (financial_year)
     group by all
 ),
 
 safety as (
     select financial_year, provider_code, 'incident_rate' as indicator_code,
         incidents as numerator, beds.occupied_bed_days as denominator,
-        'Incidents reported' as note
+        'Incidents occurring in the year and reported by ' || cut_off
+            || case when late > 0 then ' (' || late || ' reported later not counted)' else '' end
+            as note
     from incident_years left join beds using (provider_code, financial_year)
     union all
     select financial_year, provider_code, 'severe_harm_count', severe, null,
-        'Severe harm or death'
+        'Severe harm or death, reported by ' || cut_off
     from incident_years
     union all
     select financial_year, provider_code, 'severe_harm_pct', severe, incidents,
-        'Severe harm or death among incidents reported'
+        'Severe harm or death among incidents reported by ' || cut_off
     from incident_years
     union all
-    select financial_year, provider_code, 'never_events', never_events, null, 'Never Events'
+    select financial_year, provider_code, 'never_events', never_events, null,
+        'Never Events reported by ' || cut_off
     from incident_years
     union all
+    -- A year of fewer than four quarters says which it covers.
     select financial_year, provider_code, 'vte_assessed_pct', sum(risk_assessed), sum(admitted),
-        count(*) || ' of 4 quarters'
+        case when count(*) = 4 then 'All four quarters'
+            else financial_year || ' ' || string_agg(right(quarter, 2), ', ' order by quarter)
+                || ' only (' || count(*) || ' of 4 quarters)' end
     from {{ ref('stg_provider__vte_assessments') }}
-    group by all
+    group by financial_year, provider_code
 ),
 
 -- A year of FFT is built from the months NHS England publishes figures for: a month
@@ -129,19 +145,10 @@ experience as (
     where recommend_care_pct is not null
 ),
 
-outcomes as (
-    select financial_year, provider_code,
-        case age_group when '0-15' then 'readmission_28d_0_15_pct'
-            else 'readmission_28d_16plus_pct' end as indicator_code,
-        readmissions_28d as numerator, discharges as denominator, 'Discharges in the year' as note
-    from {{ ref('stg_nhs__readmissions') }}
-),
-
 counted as (
     select * from infection
     union all select * from safety
     union all select * from experience
-    union all select * from outcomes
 ),
 
 with_values as (
@@ -184,8 +191,42 @@ shmi as (
         cast(null as double) as official_upper_998,
         1.0 as official_national,
         'April ' || (year(period_end_month) - 1) || ' to March ' || year(period_end_month)
-            || ' (SHMI published ' || strftime(publication, '%B %Y') || ')' as note
+            || coalesce(' (SHMI published ' || strftime(publication, '%B %Y') || ')', '')
+            || coalesce('; palliative care coded for '
+                || round(palliative_care_deaths_pct, 1) || '% of deaths', '') as note
     from {{ ref('int_shmi__financial_year') }}
+),
+
+-- NHS Digital's own indirectly standardised readmission percentage, never a crude rate of
+-- ours: compared with England's figure from the same file by NHS Digital's 95% confidence
+-- interval (above it: higher than expected; below it: lower).
+readmissions as (
+    select
+        r.financial_year,
+        r.provider_code,
+        case r.age_group when '0-15' then 'readmission_30d_0_15_pct'
+            else 'readmission_30d_16plus_pct' end as indicator_code,
+        cast(r.numerator as double) as numerator,
+        cast(r.denominator as double) as denominator,
+        r.indicator_value as value,
+        case
+            when england.indicator_value is null then 'insufficient data'
+            when r.lower_ci > england.indicator_value then 'higher than expected'
+            when r.upper_ci < england.indicator_value then 'lower than expected'
+            else 'as expected'
+        end as official_comparison,
+        r.lower_ci as official_lower_95,
+        r.upper_ci as official_upper_95,
+        cast(null as double) as official_lower_998,
+        cast(null as double) as official_upper_998,
+        england.indicator_value as official_national,
+        'Discharges in the year, indirectly standardised by NHS Digital' as note
+    from {{ ref('stg_nhs__readmissions') }} as r
+    left join {{ ref('stg_nhs__readmissions') }} as england
+        on england.provider_code = 'ENG'
+        and england.financial_year = r.financial_year
+        and england.age_group = r.age_group
+    where r.provider_code <> 'ENG' and r.age_group in ('0-15', '16+')
 ),
 
 proms as (
@@ -219,4 +260,5 @@ proms as (
 
 select * from with_values
 union all select * from shmi
+union all select * from readmissions
 union all select * from proms

@@ -74,7 +74,8 @@ select
         when shmi_names.provider_name is not null then 'SHMI'
         when kh03_latest.organisation_name is not null then 'KH03'
         else 'code only'
-    end as name_source
+    end as name_source,
+    clusters.cluster
 from codes
 left join ods on codes.provider_code = ods.organisation_code
 left join partlink_names on codes.provider_code = partlink_names.provider_code
@@ -82,5 +83,6 @@ left join shmi_names on codes.provider_code = shmi_names.provider_code
 left join kh03_latest on codes.provider_code = kh03_latest.organisation_code
 left join regions as ods_region on ods.national_grouping = ods_region.region_code
 left join regions as kh03_region on kh03_latest.region_code = kh03_region.region_code
+left join {{ ref('stg_nrls__clusters') }} as clusters on codes.provider_code = clusters.provider_code
 union all
-select 'ENG', 'England', 'ENG', 'England', 'country', 'fixed'
+select 'ENG', 'England', 'ENG', 'England', 'country', 'fixed', null

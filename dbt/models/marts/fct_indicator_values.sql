@@ -1,8 +1,9 @@
 -- Every indicator per provider and financial year with the national value, funnel limits and
 -- the comparison with what is expected (exact figures; the published table applies
 -- disclosure control).
---   SHMI and PROMs keep the publisher's own verdict (SHMI banding at 95%; PROMs outlier
---   status at 99.8%) and limits.
+--   SHMI, PROMs and readmissions keep the publisher's own verdict and limits (SHMI banding
+--   at 95%; PROMs outlier status at 99.8%; readmissions by NHS Digital's 95% confidence
+--   interval against England's figure from the same file).
 --   Proportions, rates and survey scores are compared on funnel plots as NHS-R FunnelPlotR
 --   computes them (int_indicators__funnel_limits): outside the 99.8% limits is higher or
 --   lower than expected.
@@ -25,13 +26,6 @@ objectives as (
     select * from {{ ref('int_indicators__objectives') }}
 ),
 
-targets as (
-    -- The national value of funnel indicators: the pooled proportion or rate, the mean score.
-    select financial_year, indicator_code, any_value(target) as target, any_value(tau2) as tau2
-    from limits
-    group by all
-),
-
 judged as (
     select
         o.*,
@@ -42,8 +36,9 @@ judged as (
         l.upper_95,
         l.lower_998,
         l.upper_998,
-        t.target,
-        t.tau2,
+        l.comparator,
+        l.target as comparator_value,
+        l.tau2,
         (
             select min(objective) from objectives as ob
             where ob.indicator_code = o.indicator_code
@@ -53,7 +48,6 @@ judged as (
     from observations as o
     inner join catalogue as c using (indicator_code)
     left join limits as l using (financial_year, provider_code, indicator_code)
-    left join targets as t using (financial_year, indicator_code)
 ),
 
 judged_pct as (
@@ -71,13 +65,17 @@ judged_pct as (
 ),
 
 national as (
+    -- Pooled over every provider with a denominator for proportions and rates (whatever
+    -- group a provider is compared within), the mean for scores and counts, the publisher's
+    -- figure for SHMI, PROMs and readmissions.
     select
         financial_year,
         indicator_code,
         case
-            when any_value(method) in ('proportion_funnel', 'rate_funnel', 'score_spread')
-                then any_value(target)
-            when any_value(method) in ('shmi_banding', 'proms_outlier')
+            when any_value(method) in ('proportion_funnel', 'rate_funnel')
+                then sum(numerator) filter (where denominator > 0)
+                    / sum(denominator) filter (where denominator > 0) * any_value(multiplier)
+            when any_value(method) in ('shmi_banding', 'proms_outlier', 'published_interval')
                 then any_value(official_national)
             else avg(value)
         end as national_value
@@ -102,7 +100,8 @@ select
     case when j.min_denominator is null or j.denominator >= j.min_denominator
         then coalesce(j.upper_998, j.official_upper_998) end as upper_998,
     case
-        when j.method in ('shmi_banding', 'proms_outlier') then j.official_comparison
+        when j.method in ('shmi_banding', 'proms_outlier', 'published_interval')
+            then j.official_comparison
         when j.method = 'proportion_of_parent' then coalesce(parent.severe_pct_comparison, 'insufficient data')
         when j.value is null then 'insufficient data'
         when j.method = 'objective' and j.objective is null then 'insufficient data'
@@ -114,6 +113,8 @@ select
         else 'as expected'
     end as comparison,
     j.objective,
+    j.comparator,
+    j.comparator_value,
     j.tau2 as overdispersion_tau2,
     j.method,
     j.note

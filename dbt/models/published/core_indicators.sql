@@ -38,10 +38,12 @@ select
     r.highest_value,
     r.lowest_value,
     v.comparator_group,
-    case v.period_kind
-        when 'financial_year' then 'April ' || left(v.financial_year, 4) || ' to March '
+    case
+        when v.period_kind = 'quarters' and v.note not like 'All four%' then v.note
+        when v.period_kind in ('financial_year', 'quarters')
+            then 'April ' || left(v.financial_year, 4) || ' to March '
             || (cast(left(v.financial_year, 4) as integer) + 1)
-        when 'proms' then 'Operations April ' || left(v.financial_year, 4) || ' to March '
+        when v.period_kind = 'proms' then 'Operations April ' || left(v.financial_year, 4) || ' to March '
             || (cast(left(v.financial_year, 4) as integer) + 1)
         else v.note
     end as period_label

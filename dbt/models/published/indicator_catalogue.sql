@@ -8,5 +8,13 @@ select
     source,
     method,
     min_denominator,
-    nullif(denominator_noun, '') as denominator_noun
+    nullif(denominator_noun, '') as denominator_noun,
+    owner_document,
+    numerator_definition,
+    denominator_definition,
+    exclusions,
+    period_definition,
+    attribution,
+    comparison_method,
+    suppression_rule
 from {{ ref('indicator_definitions') }}

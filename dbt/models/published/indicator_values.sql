@@ -24,6 +24,8 @@ select
     case when w.indicator_code is null then v.lower_998 end as lower_998,
     case when w.indicator_code is null then v.upper_998 end as upper_998,
     v.comparison,
+    v.comparator,
+    case when w.indicator_code is null then v.comparator_value end as comparator_value,
     v.note,
     w.reason as withheld
 from values as v

@@ -3,5 +3,6 @@ select
     provider_name,
     region_code,
     region_name,
-    provider_type
+    provider_type,
+    cluster
 from {{ ref('dim_providers') }}

@@ -2,6 +2,7 @@
 -- indicator table uses (value, lower_95, upper_95).
 select
     publication,
+    period_end,
     provider_code,
     region_code,
     spells,
@@ -10,5 +11,6 @@ select
     shmi as value,
     lower_limit_95 as lower_95,
     upper_limit_95 as upper_95,
-    banding
+    banding,
+    palliative_care_deaths_pct
 from {{ ref('shmi') }}
