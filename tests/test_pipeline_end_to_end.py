@@ -196,6 +196,9 @@ def test_quality_account_pages_written(synthetic_run):
     assert negative["name"] in page.upper()
     assert "Negative outlier (99.8%)" in page
     assert "<svg" in page
+    # Readmissions are compared by NHS Digital's own intervals: never drawn as a funnel.
+    assert "Funnel plot: Emergency readmissions" not in page
+    assert "compared with England by the publisher&#39;s own 95% confidence interval" in page
 
 
 def test_shmi_banding_and_palliative_coding_match_what_was_planted(synthetic_run):

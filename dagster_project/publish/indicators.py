@@ -233,6 +233,13 @@ def _funnel(
     ind: Indicators, entry: Row, provider_code: str, provider_name: str, year: str
 ) -> tuple[dict[str, Any] | None, str]:
     code, unit = entry["indicator_code"], entry["unit"]
+    if entry.get("method") == "published_interval":
+        # The publisher's confidence intervals are each trust's own, not limits around
+        # England: a funnel would draw them as if they were.
+        return None, (
+            f"No funnel plot: {entry['indicator_name']} is compared with England by the "
+            "publisher's own 95% confidence interval for each trust, shown in the table."
+        )
     rows = [r for r in ind.by_indicator_year.get((code, year), []) if r["denominator"]]
     national = next((r["national_value"] for r in rows if r["national_value"] is not None), None)
     if not rows or national is None:
