@@ -193,6 +193,7 @@ HCAI_COUNTS = Table(
     columns=_typed(hcai.HCAI_COLUMNS, figure=_I),
     suites={"hcai_archive": "hcai", "hcai_data_capture": "hcai"},
     code_column="organisation_code",
+    derive=derived.add_hcai_checks,
     # Each publication repeats and revises the previous March: a month is taken whole from
     # the later publication, the publisher's own rule (staging), not row by row.
     supersede_by=None,

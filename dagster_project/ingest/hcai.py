@@ -35,6 +35,12 @@ import pandas as pd
 from dagster_project.ingest import reference
 from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
+from dagster_project.ingest.row_shape import (
+    ROW_PROBLEM,
+    final_row_problem,
+    header_width,
+    row_problem,
+)
 
 ARCHIVE = "archive"
 DATA_CAPTURE = "data_capture"
@@ -288,11 +294,13 @@ def _parse_capture(
     csv: LandingCsv, rows: list[tuple[int, list[str]]], header: int
 ) -> list[dict[str, object]]:
     columns = _capture_columns([_fold(cell) for cell in rows[header][1]]) or {}
+    width = header_width(rows[header][1])
     fallback_organism = organism_name(csv.csv_name)
     records: list[dict[str, object]] = []
     for line, cells in rows[header + 1 :]:
         value = {name: _cell(cells, index) for name, index in columns.items()}
-        if not any(value.get(k) for k in ("organisation_code", "organisation_name", "metric")):
+        identified = ("organisation_code", "organisation_name", "metric", "figure")
+        if not any(value.get(k) for k in identified):
             continue  # a note, copyright line or stray cell after the data
         collection = value.get("organism", "")
         kind = organisation_type(value.get("organisation_type"))
@@ -307,9 +315,20 @@ def _parse_capture(
                 "month": month_start(value.get("year"), value.get("month")),
                 "metric": metric_name(value.get("metric")),
                 "figure": clean_figure(value.get("figure")),
+                ROW_PROBLEM: _problem(csv, rows, line, cells, width),
             }
         )
     return records
+
+
+def _problem(
+    csv: LandingCsv, rows: list[tuple[int, list[str]]], line: int, cells: list[str], width: int
+) -> str | None:
+    """The row's shape fault (ingest.row_shape), the file's last row judged as such."""
+    problem = row_problem(cells, width)
+    if problem is None and line == rows[-1][0]:
+        problem = final_row_problem(csv, cells)
+    return problem
 
 
 def _archive_title(rows: list[tuple[int, list[str]]]) -> str:
@@ -348,6 +367,7 @@ def _parse_archive(
         "metric": archive_metric(title),
     }
     trust_type = _archive_organisation_type(header_cells[code_index], title)
+    width = header_width(header_cells)
     first_month = min(months)
     totals_seen: list[list[str | None]] = []
     records: list[dict[str, object]] = []
@@ -360,11 +380,13 @@ def _parse_archive(
                 continue  # the Totals row is printed above and below the trusts
             totals_seen.append(figures)
             organisation = (NATIONAL, NATIONAL_CODE, NATIONAL_NAME)
-        elif _ORG_CODE.match(code) or (code and any(figures)):
+        elif _ORG_CODE.match(code) or any(figures):
+            # A row of figures without a code is kept, for validation to quarantine by rule.
             name = _FOOTNOTE_MARK.sub("", _cell(cells, name_index)).strip()
-            organisation = (trust_type, code, name or None)
+            organisation = (trust_type, code or None, name or None)
         else:
             continue  # a note line or a spacer
+        problem = _problem(csv, rows, line, cells, width)
         for month, figure in zip(months.values(), figures, strict=True):
             records.append(
                 {
@@ -375,6 +397,7 @@ def _parse_archive(
                     "organisation_name": organisation[2],
                     "month": month,
                     "figure": figure,
+                    ROW_PROBLEM: problem,
                 }
             )
     return records
@@ -396,7 +419,9 @@ def parse_hcai(csv: LandingCsv) -> pd.DataFrame:
         )
     kind, header = found
     parse = _parse_capture if kind == DATA_CAPTURE else _parse_archive
-    frame = pd.DataFrame(parse(csv, rows, header), columns=["row_number", *HCAI_COLUMNS])
+    frame = pd.DataFrame(
+        parse(csv, rows, header), columns=["row_number", *HCAI_COLUMNS, ROW_PROBLEM]
+    )
     # The project's codes for organisms and metrics (seeds), given here once for every stage.
     frame["organism"] = frame["organism"].map(reference.hcai_organisms())
     metrics = reference.hcai_metrics()
@@ -405,4 +430,5 @@ def parse_hcai(csv: LandingCsv) -> pd.DataFrame:
     frame["row_number"] = frame["row_number"].astype("int64")
     text_columns = [c for c in COLUMNS if c != "row_number"]
     frame[text_columns] = frame[text_columns].astype("str")
-    return frame[COLUMNS]
+    frame[ROW_PROBLEM] = frame[ROW_PROBLEM].astype("string")
+    return frame[[*COLUMNS, ROW_PROBLEM]]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from dagster_project.feeds.spec import Recognised
 from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
+from dagster_project.ingest.row_shape import ROW_PROBLEM, read_checked_frame
 
 RECORDS = "proms_records"
 PARTICIPATION = "proms_participation"
@@ -215,8 +216,8 @@ def record_column_map(header: list[str]) -> dict[str, str]:
 
 def parse_records(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
     """A hip or knee record-level file as text columns under canonical names."""
-    raw = csv.read_frame()
-    mapping = record_column_map(list(raw.columns[1:]))
+    raw = read_checked_frame(csv)
+    mapping = record_column_map(list(raw.columns[1:-1]))
     missing = [c for c in RECORD_COLUMNS if c not in mapping.values()]
     if missing:
         raise LandingFileError(
@@ -224,6 +225,7 @@ def parse_records(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
         )
     frame = raw[["row_number", *mapping.keys()]].rename(columns=mapping)
     frame = frame[["row_number", *RECORD_COLUMNS]].copy()
+    frame[ROW_PROBLEM] = raw[ROW_PROBLEM]
     frame = stamp(frame, csv.source, csv.sha256, kind.kind)
     frame.insert(5, "financial_year", frame["year_label"].map(year_from_label))
     return frame
@@ -238,8 +240,8 @@ def parse_partlink(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
             "PartLink has no Year column and its file name does not end in a year code "
             "such as `1819.csv`",
         )
-    raw = csv.read_frame()
-    columns = list(raw.columns)
+    raw = read_checked_frame(csv)
+    columns = list(raw.columns[:-1])
     code_col, name_col = columns[1], columns[2]
     parts = []
     for procedure in PARTLINK_PROCEDURES:
@@ -250,7 +252,7 @@ def parse_partlink(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
                 measures[column] = _PARTLINK_MEASURES[fold(tail)]
         if not measures:
             continue
-        part = raw[["row_number", code_col, name_col, *measures]].rename(
+        part = raw[["row_number", code_col, name_col, *measures, ROW_PROBLEM]].rename(
             columns={code_col: "provider_code", name_col: "provider_name", **measures}
         )
         part.insert(3, "procedure", procedure)
@@ -261,7 +263,7 @@ def parse_partlink(csv: LandingCsv, kind: Recognised) -> pd.DataFrame:
     for column in PARTICIPATION_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
-    frame = frame[["row_number", *PARTICIPATION_COLUMNS]].copy()
+    frame = frame[["row_number", *PARTICIPATION_COLUMNS, ROW_PROBLEM]].copy()
     frame["hes_procedures_suppressed"] = (frame["hes_procedures"] == SUPPRESSED).astype(bool)
     frame = stamp(frame, csv.source, csv.sha256, kind.kind)
     frame.insert(5, "financial_year", year)

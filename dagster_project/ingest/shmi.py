@@ -21,6 +21,7 @@ import pandas as pd
 from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
 from dagster_project.ingest.proms import fold
+from dagster_project.ingest.row_shape import ROW_PROBLEM, read_checked_frame
 
 SHMI = "shmi"
 
@@ -137,9 +138,9 @@ def parse_shmi(csv: LandingCsv) -> pd.DataFrame:
     """One row per trust and period. A TIME_PERIOD column (the historical file) places each
     row by its own twelve months; otherwise the file's name places the whole file. A row
     whose TIME_PERIOD cannot be read keeps a blank period and is quarantined by the suite."""
-    raw = csv.read_frame()
-    folded = {fold(c): c for c in raw.columns[1:]}
-    mapping = {c: _COLUMNS[fold(c)] for c in raw.columns[1:] if fold(c) in _COLUMNS}
+    raw = read_checked_frame(csv)
+    folded = {fold(c): c for c in raw.columns[1:-1]}
+    mapping = {c: _COLUMNS[fold(c)] for c in raw.columns[1:-1] if fold(c) in _COLUMNS}
     missing = [c for c in REQUIRED if c not in mapping.values()]
     if missing:
         raise LandingFileError(csv.source, f"SHMI header lacks: {', '.join(missing)}")
@@ -160,6 +161,7 @@ def parse_shmi(csv: LandingCsv) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = None
     frame = frame[["row_number", *SHMI_COLUMNS]].copy()
+    frame[ROW_PROBLEM] = raw[ROW_PROBLEM]
     for column in ("published_banding", "published_poisson_banding"):  # since 2019 `2.0`
         frame[column] = frame[column].str.replace(r"^([123])\.0+$", r"\1", regex=True)
     frame = stamp(frame, csv.source, csv.sha256, "shmi_trust")

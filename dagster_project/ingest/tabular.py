@@ -38,11 +38,19 @@ import pyarrow.compute as pc
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, stamp
+from dagster_project.ingest.row_shape import (
+    ROW_PROBLEM,
+    final_row_problem,
+    header_width,
+    row_problem,
+)
 
 HEADER_SEARCH_ROWS = 40
 BATCH_ROWS = 200_000
 NATIONAL_CODE = "ENG"
-_NATIONAL_NAMES = {"england", "england total", "total", "totals", "grand total", "national", "all"}
+NATIONAL_NAMES = frozenset(
+    {"england", "england total", "total", "totals", "grand total", "national", "all"}
+)
 _NOTES_LISTED = 5
 
 
@@ -243,12 +251,17 @@ def parse_batches(
     plain = not csv.is_workbook
     numbers: list[int] = []
     held: list[tuple[str, ...]] = []
+    # What is wrong with each held row's shape (CSV only: a sheet has no cells to miscount).
+    problems: list[str | None] = []
+    width = 0
 
     def flush() -> pd.DataFrame:
         frame = _frame(layout, where, numbers, held)
+        frame[ROW_PROBLEM] = pd.array(problems, dtype="string")
         counts.rows += len(numbers)
         numbers.clear()
         held.clear()
+        problems.clear()
         text = [c for c in frame.columns if c != "row_number"]
         if layout.finish is not None:
             # Derivations work on plain values: text as object, missing as None.
@@ -261,10 +274,13 @@ def parse_batches(
 
     emitted = False
     limit, strip = BATCH_ROWS, str.strip
+    last: Sequence[str] = ()
     for number, raw in rows(csv, layout):
         if number <= header:
             if number < header:
                 preamble.append([c for c in (_cell_text(v) for v in raw) if c])
+            else:
+                width = header_width(raw)
             continue
         # Tuples of text, which the cyclic collector soon stops tracking (lists it would walk
         # over and over while a batch of them is held).
@@ -275,12 +291,19 @@ def parse_batches(
                 continue
             if _is_note(filled, _at(cells, code_index) or None):
                 counts.note(number)
+                last = ()  # a note after the data: the last data row was followed by more
                 continue
-        numbers.append(number)
-        held.append(cells)
+        # The batch is let go only once the next data row is in hand, so the file's last
+        # row is still held when the end of the file shows whether it arrived whole.
         if len(numbers) >= limit:
             emitted = True
             yield flush()
+        numbers.append(number)
+        held.append(cells)
+        problems.append(row_problem(raw, width) if plain else None)
+        last = raw
+    if plain and numbers and last:
+        problems[-1] = problems[-1] or final_row_problem(csv, last)
     if numbers or not emitted:
         yield flush()
 
@@ -317,7 +340,7 @@ def _coded(
     """The code column with the publisher's total row given the code `ENG`: a national name
     where the code would be, or a blank code and a national name (in the name column, or
     first on the row). Codes repeat, so each distinct one is folded once."""
-    national = {c for c in set(codes) if c and fold(c) in _NATIONAL_NAMES}
+    national = {c for c in set(codes) if c and fold(c) in NATIONAL_NAMES}
     if not national and "" not in codes:
         return codes
     coded = [NATIONAL_CODE if c in national else c for c in codes]
@@ -353,8 +376,8 @@ def _is_national(code: str | None, name: str | None, first: str) -> bool:
     """The publisher's own total: blank code and a national name (in the name column, or
     first on the row), or a national name where the code would be."""
     if code is not None:
-        return fold(code) in _NATIONAL_NAMES
-    return fold(name) in _NATIONAL_NAMES or fold(first) in _NATIONAL_NAMES
+        return fold(code) in NATIONAL_NAMES
+    return fold(name) in NATIONAL_NAMES or fold(first) in NATIONAL_NAMES
 
 
 def parse_frame(csv: LandingCsv, layout: Layout) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
 from dagster_project.previews import parquet_preview
 from dagster_project.resources import HomeResource
+from dagster_project.validation.register import REGISTER_TABLE
 from dagster_project.validation.run import FeedValidation, validate_feed
 
 
@@ -80,6 +81,13 @@ def _results(report: FeedValidation, table: str, home: Home):
             "records_quarantined": totals["records_quarantined"],
             "quarantine_entries": totals["quarantine_entries"],
             "rows_superseded": totals["rows_superseded"],
+            "organisation_codes_judged_against": (
+                "(this is the register)"
+                if report.feed == REGISTER_TABLE
+                else "no ODS register delivered: codes checked for shape only"
+                if report.register_codes is None
+                else f"ODS register of {report.register_codes} codes"
+            ),
             "preview": parquet_preview(
                 sorted(
                     p for p in (home.raw / table).glob("*.parquet") if p.name != "_empty.parquet"
@@ -99,7 +107,9 @@ def build_validation_asset(feed_name: str) -> dg.AssetsDefinition:
         dg.AssetSpec(
             ["raw", table],
             group_name="validation",
-            deps=[dg.AssetKey(["ingest", feed_name])],
+            # Codes are judged against the validated ODS register (validation.register).
+            deps=[dg.AssetKey(["ingest", feed_name])]
+            + ([dg.AssetKey(["raw", REGISTER_TABLE])] if feed_name != "organisations" else []),
             description=f"Validated, typed rows of {table} (raw/{table}/); rows and measures "
             f"that broke a rule are in quarantine/{table}/ with the rule and reason.",
             kinds={"great_expectations", "parquet"},
@@ -115,6 +125,12 @@ def build_validation_asset(feed_name: str) -> dg.AssetsDefinition:
     def _validate(context: dg.AssetExecutionContext, home: HomeResource):
         h = home.home()
         report = validate_feed(h, feed_name)
+        if report.register_codes is None and feed_name != REGISTER_TABLE:
+            context.log.warning(
+                "No ODS register in this home: organisation codes were checked for shape "
+                "only, so a mistyped code would be read as a provider. Deliver an ODS "
+                "extract to landing/organisations/."
+            )
         for f in report.files:
             context.log.info(
                 f"{f.source}: {f.rows_valid} of {f.rows_in} rows valid, "

@@ -62,6 +62,30 @@ def _numbers(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce")
 
 
+@cache
+def collection_periods(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], pd.Timestamp]:
+    """(table, column) -> the first day a feed's dates can fall on (seed feed_periods)."""
+    table = pd.read_csv(seeds_dir / "feed_periods.csv", dtype=str)
+    return {
+        (t, c): pd.Timestamp(e)
+        for t, c, e in table[["table_name", "column_name", "earliest"]].itertuples(index=False)
+    }
+
+
+def _in_period(table: str, column: str, dates: pd.Series) -> pd.Series:
+    """True where a date falls between the feed's first collection and today: nothing is
+    dated before its collection began or after the run (an incident `2099-01-01` would
+    otherwise make a financial year 2099-00). Blank where the date is unknown."""
+    earliest = collection_periods()[(table, column)]
+    today = pd.Timestamp.now().normalize()
+    return ((dates >= earliest) & (dates <= today)).where(dates.notna()).astype("boolean")
+
+
+def _present(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """True where every one of `columns` holds something (a suppression mark counts)."""
+    return frame[columns].notna().all(axis=1)
+
+
 def add_proms_record_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for stage, items in (("pre", PRE_ITEMS), ("post", POST_ITEMS)):
@@ -98,6 +122,7 @@ def add_shmi_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in ("observed", "expected"):
         out[f"_{column}_value"] = _numbers(out[column])
+    out["_deaths_within_spells"] = _not_greater(out, "observed", "spells")
     # The twelve months a row covers, however the file named them.
     out["_period"] = out["period_end"].where(out["period_end"].notna(), out["publication"])
     return out
@@ -117,11 +142,19 @@ def _not_greater(frame: pd.DataFrame, part: str, whole: str) -> pd.Series:
     return (numbers[part] <= numbers[whole]).where(complete).astype("boolean")
 
 
+def add_hcai_checks(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["_month_in_period"] = _in_period("hcai_counts", "month", _timestamps(out["month"]))
+    return out
+
+
 def add_fft_checks(frame: pd.DataFrame) -> pd.DataFrame:
     from dagster_project.ingest.layouts import FFT_ANSWERS
 
     out = frame.copy()
+    out["_responses_complete"] = _present(out, [*FFT_ANSWERS, "total_responses"])
     out["_answers_sum_to_total"] = _sum_equals(out, list(FFT_ANSWERS), "total_responses")
+    out["_month_in_period"] = _in_period("fft_responses", "month", _timestamps(out["month"]))
     out["_responses_within_eligible"] = _not_greater(out, "total_responses", "total_eligible")
     return out
 
@@ -129,13 +162,26 @@ def add_fft_checks(frame: pd.DataFrame) -> pd.DataFrame:
 def add_palliative_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["_numerator_within_denominator"] = _not_greater(out, "numerator", "denominator")
+    value = _numbers(out["value"])
+    out["_value_is_a_percentage"] = value.between(0, 100).where(value.notna()).astype("boolean")
     return out
 
 
 def add_vte_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["_assessed_within_admitted"] = _not_greater(out, "risk_assessed", "admitted")
+    out["_quarter_in_period"] = _in_period("vte_assessments", "quarter", _quarter_start(out))
     return out
+
+
+def _quarter_start(frame: pd.DataFrame) -> pd.Series:
+    """`2024-25 Q1` -> 2024-04-01; NaT for a label of another shape (its own rule says so)."""
+    parts = frame["quarter"].astype("string").str.extract(r"^(\d{4})-\d{2} Q([1-4])$")
+    year, quarter = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
+    month = (quarter * 3 + 1).where(quarter < 4, 1)
+    year = year.where(quarter < 4, year + 1)
+    text = year.astype("Int64").astype("string") + "-" + month.astype("Int64").astype("string")
+    return pd.to_datetime(text + "-01", errors="coerce", format="%Y-%m-%d")
 
 
 def add_readmission_checks(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,6 +189,8 @@ def add_readmission_checks(frame: pd.DataFrame) -> pd.DataFrame:
     out["_readmissions_within_discharges"] = _not_greater(out, "numerator", "denominator")
     out["_lower_ci_within_value"] = _not_greater(out, "lower_ci", "indicator_value")
     out["_value_within_upper_ci"] = _not_greater(out, "indicator_value", "upper_ci")
+    value = _numbers(out["indicator_value"])
+    out["_value_is_a_percentage"] = value.between(0, 100).where(value.notna()).astype("boolean")
     return out
 
 
@@ -161,6 +209,8 @@ def add_incident_checks(frame: pd.DataFrame) -> pd.DataFrame:
         out[f"_{column}_real"] = parsed.notna().where(shaped.fillna(False)).astype("boolean")
     known = incident.notna() & reported.notna()
     out["_reported_after_incident"] = (reported >= incident).where(known).astype("boolean")
+    out["_incident_date_in_period"] = _in_period("incidents", "incident_date", incident)
+    out["_reported_date_in_period"] = _in_period("incidents", "incident_date", reported)
     return out
 
 
@@ -176,4 +226,5 @@ def add_hip_fracture_checks(frame: pd.DataFrame) -> pd.DataFrame:
     arrival, surgery = times["arrival"], times["surgery"]
     known = arrival.notna() & surgery.notna()
     out["_surgery_after_arrival"] = (surgery >= arrival).where(known).astype("boolean")
+    out["_arrival_in_period"] = _in_period("hip_fracture_spells", "arrival", arrival)
     return out

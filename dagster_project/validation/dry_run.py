@@ -12,6 +12,7 @@ dry-run the same way with no change here.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -110,11 +111,14 @@ def dry_run(path: Path, feed_name: str | None = None) -> list[FileDryRun]:
 
 
 def _as_landing(path: Path, landing: Path) -> Path:
-    """A scratch landing folder holding only `path`, read by the same reader a run uses."""
+    """A scratch landing folder holding only `path`, read by the same reader a run uses.
+
+    A hard link, not a symbolic one (landing refuses those), else a copy across devices.
+    """
     landing.mkdir()
     link = landing / path.name
     try:
-        link.symlink_to(path.resolve())
+        os.link(path.resolve(), link)
     except OSError:
         shutil.copyfile(path, link)
     return landing

@@ -33,8 +33,19 @@ from dagster_project.storage import (
 )
 from dagster_project.validation import derived
 from dagster_project.validation.casting import cast, empty
+from dagster_project.validation.register import (
+    REGISTER_TABLE,
+    Register,
+    load_register,
+    unknown_organisations,
+)
 from dagster_project.validation.split import QUARANTINE_COLUMNS, split
-from dagster_project.validation.suites import SuiteError, load_suite, run_suite
+from dagster_project.validation.suites import (
+    UNKNOWN_ORGANISATION,
+    SuiteError,
+    load_suite,
+    run_suite,
+)
 
 BATCH_ROWS = 250_000
 
@@ -70,6 +81,9 @@ class FileValidation:
 class FeedValidation:
     feed: str
     files: list[FileValidation] = field(default_factory=list)
+    # Codes in the ODS register the rows were judged against; None when none was delivered
+    # (the organisations feed itself, or a home without an extract).
+    register_codes: int | None = None
 
     def totals(self, table: str | None = None) -> dict[str, int]:
         files = [f for f in self.files if table is None or f.table == table]
@@ -93,9 +107,11 @@ class FeedValidation:
         return [f for f in self.files if f.blocking]
 
 
-def _suite_hash(path: Path) -> str:
+def _suite_hash(path: Path, register: str = "") -> str:
     digest = hashlib.sha256(path.read_bytes())
-    digest.update((derived.SEEDS_DIR / "eq5d_uk_tto_value_set.csv").read_bytes())
+    digest.update(register.encode())
+    for seed in ("eq5d_uk_tto_value_set.csv", "feed_periods.csv"):  # seeds the checks read
+        digest.update((derived.SEEDS_DIR / seed).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -212,13 +228,21 @@ def ensure_empty_tables(home: Home, tables: list[str]) -> None:
         )
 
 
-def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
-    """(typed valid rows, quarantine rows, split result) for one parsed file."""
+def validate_file(
+    frame: pd.DataFrame, table: str, suite_name: str, register: Register | None = None
+) -> tuple:
+    """(typed valid rows, quarantine rows, split result) for one parsed file; codes are
+    judged against `register` where one is given."""
     suite = load_suite(suite_name)
     spec = TABLES[table]
     checked = spec.derive(frame) if spec.derive else frame
+    if register is not None:
+        checked = checked.assign(
+            **{UNKNOWN_ORGANISATION: unknown_organisations(checked, table, register)}
+        )
     failures = run_suite(checked, suite)
-    result = split(frame, failures, suite, spec.delivered)
+    # The checked frame, so a rule on a derived column shows what it found (the unknown code).
+    result = split(checked, failures, suite, spec.delivered)
     try:
         typed = cast(result.valid, spec.schema)
     except TypeError as exc:
@@ -229,7 +253,11 @@ def validate_file(frame: pd.DataFrame, table: str, suite_name: str) -> tuple:
 
 
 def _validated_batches(
-    item: _Pending, suite_name: str, held: ParquetBatchWriter, old: ParquetBatchWriter
+    item: _Pending,
+    suite_name: str,
+    held: ParquetBatchWriter,
+    old: ParquetBatchWriter,
+    register: Register | None,
 ) -> Iterator[pd.DataFrame]:
     """Typed valid rows batch by batch; counts go to `outcome`, quarantine rows to `held`.
 
@@ -249,7 +277,7 @@ def _validated_batches(
             del history
         if frame.empty:
             continue
-        typed, quarantine, result, _ = validate_file(frame, outcome.table, suite_name)
+        typed, quarantine, result, _ = validate_file(frame, outcome.table, suite_name, register)
         del frame
         outcome.rows_in += result.rows_in
         outcome.rows_valid += len(typed)
@@ -287,7 +315,7 @@ class _Pending:
         self.sidecar.write_text(json.dumps(asdict(self.outcome), indent=2, sort_keys=True))
 
 
-def _validate_large(item: _Pending, suite_name: str, table: str) -> None:
+def _validate_large(item: _Pending, suite_name: str, table: str, register: Register | None) -> None:
     """One big file, batch by batch: never more than BATCH_ROWS rows in memory.
 
     Quarantine rows are written as they come too, since a file with many failures has as
@@ -300,7 +328,7 @@ def _validate_large(item: _Pending, suite_name: str, table: str) -> None:
     old = ParquetBatchWriter(item.history, like=_history_schema())
     try:
         write_parquet_batches_atomically(
-            _validated_batches(item, suite_name, held, old),
+            _validated_batches(item, suite_name, held, old, register),
             item.target,
             empty=empty(TABLES[table].schema),
         )
@@ -316,7 +344,9 @@ def _validate_large(item: _Pending, suite_name: str, table: str) -> None:
     item.finish()
 
 
-def _validate_together(items: list[_Pending], suite_name: str, table: str) -> None:
+def _validate_together(
+    items: list[_Pending], suite_name: str, table: str, register: Register | None
+) -> None:
     """Several small files in one suite run, then split back by file.
 
     A suite run has a fixed cost (about a second), so a feed of many small files
@@ -336,7 +366,7 @@ def _validate_together(items: list[_Pending], suite_name: str, table: str) -> No
     if together.empty:
         typed, quarantine = empty(TABLES[table].schema), _quarantine_schema()
     else:
-        typed, quarantine, _, _ = validate_file(together, table, suite_name)
+        typed, quarantine, _, _ = validate_file(together, table, suite_name, register)
     for item, frame in zip(items, frames, strict=True):
         sha = item.outcome.sha256
         mine = typed[typed["sha256"] == sha].reset_index(drop=True)
@@ -356,6 +386,8 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
     manifest = read_manifest(home, feed_name)
     report = FeedValidation(feed_name)
     ensure_empty_tables(home, list(feed.table_names))
+    register = None if feed_name == REGISTER_TABLE else load_register(home)
+    report.register_codes = None if register is None else len(register.dates)
     keep: set[Path] = set()
     groups: dict[tuple[str, str], list[_Pending]] = {}
     for entry in manifest.files:
@@ -363,7 +395,8 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
             continue
         suite_name = feed.suite_for(entry.kind)
         suite = load_suite(suite_name)
-        suite_hash = _suite_hash(suite.path)
+        # A new register re-judges every file's codes.
+        suite_hash = _suite_hash(suite.path, register.fingerprint if register else "")
         target = raw_file(home, entry.table, entry.key)
         held = quarantine_file(home, entry.table, entry.key)
         sidecar = target.with_suffix(".json")
@@ -400,14 +433,14 @@ def validate_feed(home: Home, feed_name: str) -> FeedValidation:
         batch: list[_Pending] = []
         for item in items:
             if alone or item.rows > BATCH_ROWS // 2:
-                _validate_large(item, suite_name, table)
+                _validate_large(item, suite_name, table, register)
                 continue
             batch.append(item)
             if sum(i.rows for i in batch) >= BATCH_ROWS:
-                _validate_together(batch, suite_name, table)
+                _validate_together(batch, suite_name, table, register)
                 batch = []
         if batch:
-            _validate_together(batch, suite_name, table)
+            _validate_together(batch, suite_name, table, register)
     for table in feed.table_names:
         for folder in (home.raw / table, home.quarantine / table, home.raw / "_history" / table):
             for stale in folder.glob("*"):

@@ -18,6 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from dagster_project.ingest.row_shape import ROW_PROBLEM
+
+UNKNOWN_ORGANISATION = "_unknown_organisation"  # set by validation.register
+
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 
 
@@ -111,7 +115,40 @@ def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> Suite:
                 f"{path.name}: rule {exp.get('meta', {}).get('rule')} has "
                 f"grain {grain!r}, which the suite's meta.groups does not define"
             )
+    document["expectations"] = [
+        *document.get("expectations", []),
+        _ROW_WELL_FORMED,
+        _ORGANISATION_IN_REGISTER,
+    ]
     return Suite(name, path, document)
+
+
+# A provider's code must be one the ODS register lists as open in the row's period
+# (validation.register); blank wherever the home has no register to judge by.
+_ORGANISATION_IN_REGISTER = {
+    "type": "expect_column_values_to_be_null",
+    "kwargs": {"column": UNKNOWN_ORGANISATION},
+    "meta": {
+        "rule": "organisation_in_register",
+        "grain": "record",
+        "reason": "the organisation code is not in the ODS register delivered, or the "
+        "register shows it closed (or not yet open) in the row's period; it is not a "
+        "national or regional total either, so it cannot be published as a provider",
+    },
+}
+
+# Every suite's first duty: a row the parser found damaged (ingest.row_shape) is never read
+# as if whole. Added here, once, rather than copied into every suite file.
+_ROW_WELL_FORMED = {
+    "type": "expect_column_values_to_be_null",
+    "kwargs": {"column": ROW_PROBLEM},
+    "meta": {
+        "rule": "row_well_formed",
+        "grain": "record",
+        "reason": "the row is damaged (a cell missing or one too many, a quote never closed, "
+        "NUL bytes, or a last figure cut short), so none of its figures can be trusted",
+    },
+}
 
 
 @cache
@@ -162,6 +199,9 @@ def run_suite(frame: pd.DataFrame, suite: Suite) -> list[Failure]:
     # GX copies the frame it is given for every metric: hand it only the columns it checks.
     # A column the frame lacks is left for GX to report as a metric error (a SuiteError).
     subset = frame[[c for c in suite.columns() if c in frame.columns]]
+    for marker in (ROW_PROBLEM, UNKNOWN_ORGANISATION):  # blank where nothing set them
+        if marker not in subset.columns:
+            subset = subset.assign(**{marker: pd.Series(pd.NA, index=frame.index, dtype="string")})
     batch = batch_definition.get_batch(batch_parameters={"dataframe": subset})
     result = batch.validate(
         _gx_suite(suite),

@@ -22,6 +22,7 @@ from dagster_project.ingest import hcai, kh03
 from dagster_project.ingest.hcai import ARCHIVE, DATA_CAPTURE, classify_hcai, parse_hcai
 from dagster_project.ingest.kh03 import parse_kh03
 from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.row_shape import ROW_PROBLEM
 
 HCAI_KINDS = {
     "E.coli_2016-17.csv": ARCHIVE,
@@ -83,7 +84,8 @@ def test_every_real_hcai_file_is_recognised_and_parses(hcai_dir: Path) -> None:
         kind = classify_hcai(csv)
         assert kind == HCAI_KINDS.get(path.name, kind), path.name
         frame = parse_hcai(csv)
-        assert list(frame.columns) == hcai.COLUMNS
+        assert list(frame.columns) == [*hcai.COLUMNS, ROW_PROBLEM]
+        assert frame[ROW_PROBLEM].isna().all(), path.name  # a real file reads whole
         assert len(frame) > 1000, path.name
         assert set(frame["file_kind"]) == {f"hcai_{kind}"}
         assert set(frame["organism"]) == {"e_coli"}

@@ -21,6 +21,7 @@ from dagster_project.feeds.spec import Recognised
 from dagster_project.home import resolve_home
 from dagster_project.ingest import organisations, proms
 from dagster_project.ingest.landing import LandingCsv, LandingFileError, iter_landing_csvs
+from dagster_project.ingest.row_shape import ROW_PROBLEM
 from dagster_project.ingest.run import incoming_file, ingest_feed
 
 # --------------------------------------------------------------------------- layouts
@@ -355,7 +356,7 @@ def test_parse_records_puts_every_value_under_its_canonical_column(header, label
     assert got["file_kind"] == kind.kind
     assert got["source_file"] == csv.source
     assert got["sha256"] == hashlib.sha256(csv.data).hexdigest()
-    assert list(frame.columns) == [*proms.META_COLUMNS, *proms.RECORD_COLUMNS]
+    assert list(frame.columns) == [*proms.META_COLUMNS, *proms.RECORD_COLUMNS, ROW_PROBLEM]
 
 
 def test_parse_records_refuses_a_header_missing_columns() -> None:

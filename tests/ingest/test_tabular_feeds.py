@@ -27,6 +27,7 @@ from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
 from dagster_project.ingest import layouts, tabular
 from dagster_project.ingest.landing import LandingCsv, LandingFileError
+from dagster_project.ingest.row_shape import ROW_PROBLEM
 from dagster_project.ingest.run import ingest_feed
 from dagster_project.validation import run
 from dagster_project.validation.run import validate_feed
@@ -328,7 +329,8 @@ def test_a_file_with_no_recognisable_header_is_refused_naming_the_file(tmp_path:
     with pytest.raises(LandingFileError) as caught:
         ingest_feed(home, "vte")
     assert caught.value.source == "vte-2024-25.csv"
-    assert "header not recognised" in str(caught.value) and "Trust, When" in str(caught.value)
+    assert "header (line 1) not recognised" in str(caught.value)
+    assert "Trust, When" in str(caught.value)
 
     with pytest.raises(LandingFileError, match=r"^vte-2024-25\.csv: has no vte header row"):
         list(tabular.parse_batches(landing("vte-2024-25.csv", b"a,b\n1,2\n"), layouts.VTE))
@@ -583,8 +585,10 @@ def test_parse_batches_streams_one_batch_at_a_time(monkeypatch: pytest.MonkeyPat
         batches.append(batch)
 
     assert [len(b) for b in batches] == [4, 4, 3]
-    last_rows = [b["row_number"].iloc[-1] for b in batches]
-    assert read[:2] == last_rows[:2], "a full batch is handed on before the next line is read"
+    first_rows = [b["row_number"].iloc[0] for b in batches]
+    # A full batch is handed on once the next data row is read (so the file's last row is
+    # still in hand when the end of the file shows whether it arrived whole), no later.
+    assert read[:2] == first_rows[1:], "a full batch is handed on as the next row arrives"
     assert read[2] == lines[-1] + len(NOTES), "the last, partial batch at the end of the file"
     streamed = pd.concat(batches, ignore_index=True)
     assert streamed["row_number"].tolist() == lines, "row numbers continue across batches"
@@ -601,7 +605,7 @@ def test_a_file_of_exactly_whole_batches_and_a_header_only_file(
     header_only = ",".join(SPECIMENS["vte"].header).encode() + b"\r\n\r\n"
     (empty,) = list(tabular.parse_batches(landing("vte.csv", header_only), layouts.VTE))
     assert len(empty) == 0
-    assert list(empty.columns) == [*STAMPS, *layouts.VTE.output_columns]
+    assert list(empty.columns) == [*STAMPS, *layouts.VTE.output_columns, ROW_PROBLEM]
 
 
 NJR_ROWS = (
@@ -640,9 +644,9 @@ def test_validation_in_small_batches_gives_what_one_batch_gives(
     calls = []
     checked = run.validate_file
 
-    def counted(frame: pd.DataFrame, table: str, suite: str):
+    def counted(frame: pd.DataFrame, table: str, suite: str, register=None):
         calls.append(frame["row_number"].tolist())
-        return checked(frame, table, suite)
+        return checked(frame, table, suite, register)
 
     monkeypatch.setattr(tabular, "BATCH_ROWS", 4)
     monkeypatch.setattr(run, "BATCH_ROWS", 3)
@@ -689,3 +693,29 @@ def test_objectives_take_an_organism_column_before_the_title_and_an_unknown_one_
     frame = parse("objectives.csv", text.encode(), layouts.HCAI_OBJECTIVES)
     assert frame["organism"].tolist()[0] == "e_coli"
     assert value(frame["organism"].tolist()[1]) is None  # quarantined by rule organism_known
+
+
+def test_a_formula_with_no_saved_value_is_set_aside_never_read_as_a_figure(tmp_path: Path) -> None:
+    """A workbook saved by a program that does not calculate keeps formulas without their
+    values: the total is unknown, so the row's responses are set aside with the reason,
+    and no percentage is worked out from a blank."""
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            nhse_workbook("Parent & Self Trusts - Organisa", "Parent & Self Trusts - Site Lev")
+        )
+    )
+    book["Parent & Self Trusts - Organisa"]["G5"] = "=SUM(K5:P5)"  # RA2's Total Responses
+    buffer = io.BytesIO()
+    book.save(buffer)
+    home = Home(tmp_path)
+    (home.landing / "fft").mkdir(parents=True)
+    (home.landing / "fft" / "Maternity-Aug24.xlsx").write_bytes(buffer.getvalue())
+    (entry,) = ingest_feed(home, "fft").files
+    validate_feed(home, "fft")
+    held = pd.read_parquet(run.quarantine_file(home, "fft_responses", entry.key))
+    assert set(zip(held["row_number"], held["rule"], strict=True)) == {(5, "responses_complete")}
+    raw = pd.read_parquet(run.raw_file(home, "fft_responses", entry.key)).set_index(
+        "organisation_code"
+    )
+    assert raw.loc["RA2", ["total_responses", "very_good"]].isna().all()
+    assert raw.loc["RB1", "total_responses"] == 40, "the other rows keep their figures"

@@ -84,10 +84,10 @@ def arrow_held_per_batch(
     sizes: list[int] = []
     checked = run.validate_file
 
-    def counted(frame: pd.DataFrame, table: str, suite: str):
+    def counted(frame: pd.DataFrame, table: str, suite: str, register=None):
         held.append(pa.total_allocated_bytes())
         sizes.append(int(frame.memory_usage(deep=True).sum()))
-        return checked(frame, table, suite)
+        return checked(frame, table, suite, register)
 
     monkeypatch.setattr(run, "validate_file", counted)
     gc.collect()
