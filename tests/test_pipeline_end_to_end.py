@@ -22,7 +22,13 @@ def published(synthetic_run) -> dict[str, pd.DataFrame]:
     try:
         return {
             t: con.execute(f"select * from {t}").df()
-            for t in ("providers", "proms_provider_outcomes", "proms_participation", "publication")
+            for t in (
+                "providers",
+                "proms_provider_outcomes",
+                "proms_participation",
+                "publication",
+                "indicator_values",
+            )
         }
     finally:
         con.close()
@@ -38,10 +44,14 @@ def _expected(truth: dict) -> dict[tuple[str, str, str, str], str]:
     }
 
 
-def test_run_succeeds_without_failed_checks(synthetic_run):
+def test_run_succeeds_and_only_the_planted_typo_fails_a_check(synthetic_run):
     outcome = synthetic_run.outcome
     assert outcome.success, outcome.failures
-    assert outcome.failed_checks == []
+    years = len(synthetic_run.truth["years"])
+    assert outcome.failed_checks == [
+        "raw/vte_assessments rows_pass_suite (WARN): Quarantined by rule: "
+        f"organisation_in_register ({years})"
+    ]
 
 
 def test_outlier_status_matches_what_was_planted(synthetic_run, published):
@@ -140,22 +150,28 @@ def test_suppressed_provider_shows_no_figures(synthetic_run, published):
 
 
 def test_providers_named_and_placed_from_data(synthetic_run, published):
-    """Named and placed by ODS; a provider ODS does not list is placed by its KH03 region."""
+    """Named and placed by the ODS register."""
     providers = published["providers"].set_index("provider_code")
     assert providers.loc["ENG", "region_code"] == "ENG"
-    kh03 = pd.concat(
-        pd.read_parquet(f) for f in sorted((synthetic_run.home.raw / "kh03_beds").glob("*.parquet"))
-    )
-    kh03_region = dict(zip(kh03.organisation_code, kh03.region_code, strict=True))
     for p in synthetic_run.truth["providers"]:
         row = providers.loc[p["code"]]
-        expected = (
-            p["region_code"] if p["in_ods_extract"] else kh03_region.get(p["code"], "UNKNOWN")
-        )
-        assert row.region_code == expected, p["code"]
+        assert row.region_code == p["region_code"], p["code"]
         assert row.provider_name == p["name"]
-    missing = [p for p in synthetic_run.truth["providers"] if not p["in_ods_extract"]]
-    assert missing and all(providers.loc[p["code"], "region_code"] != "UNKNOWN" for p in missing)
+
+
+def test_a_mistyped_code_is_quarantined_never_a_provider(synthetic_run, published):
+    """The synthetic VTE files carry one row under a code no ODS extract lists."""
+    typo = synthetic_run.truth["mistyped_code"]
+    assert typo["typed"] not in set(published["providers"].provider_code)
+    assert typo["typed"] not in set(published["indicator_values"].provider_code)
+    held = pd.concat(
+        pd.read_parquet(p)
+        for p in (synthetic_run.home.quarantine / "vte_assessments").glob("*.parquet")
+    )
+    rows = held[held.value == typo["typed"]]
+    assert set(rows.rule) == {"organisation_in_register"}
+    assert len(rows) == len(synthetic_run.truth["years"])  # one per year's file
+    assert rows.row_number.notna().all() and rows.source_file.str.startswith("vte-").all()
 
 
 def test_every_published_table_has_region_code(published):
@@ -177,12 +193,13 @@ def test_publication_records_its_inputs(synthetic_run, published):
     assert len(from_parquet) == counts["proms_provider_outcomes"]
 
 
-def test_nothing_quarantined_from_clean_synthetic_data(synthetic_run):
+def test_nothing_else_quarantined_from_clean_synthetic_data(synthetic_run):
     held = [
         p for p in synthetic_run.home.quarantine.rglob("*.parquet") if p.name != "_empty.parquet"
     ]
     assert held, "validation should write a quarantine file per source file"
-    assert sum(len(pd.read_parquet(p)) for p in held) == 0
+    rows = pd.concat(pd.read_parquet(p) for p in held)
+    assert set(rows.value) == {synthetic_run.truth["mistyped_code"]["typed"]}
 
 
 def test_quality_account_pages_written(synthetic_run):

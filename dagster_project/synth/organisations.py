@@ -22,7 +22,8 @@ REGIONS: dict[str, str] = {
     "Y62": "North West",
     "Y63": "North East and Yorkshire",
 }
-UNKNOWN_REGION = "UNKNOWN"
+# A provider one of whose VTE rows arrives under a mistyped code (validation quarantines it).
+MISTYPED_ROLE = "mistyped_code"
 
 NULL_ROLE = "null"
 # Special roles, in the order they are dealt to a seeded shuffle of the providers.
@@ -36,7 +37,7 @@ ROLES: tuple[str, ...] = (
     "knee_negative_outlier_95",
     "knee_insufficient_records",
     "hip_hes_suppressed",
-    "missing_from_ods",
+    "mistyped_code",
 )
 MIN_PROVIDERS = len(ROLES) + 2
 
@@ -73,13 +74,9 @@ class Provider:
     size: float
 
     @property
-    def in_ods_extract(self) -> bool:
-        return self.role != "missing_from_ods"
-
-    @property
-    def published_region(self) -> str:
-        """The region a pipeline can know: none for a provider ODS does not list."""
-        return self.region_code if self.in_ods_extract else UNKNOWN_REGION
+    def mistyped(self) -> str:
+        """The code as a careless hand would type it: its first 0 as the letter O."""
+        return self.code.replace("0", "O", 1)
 
 
 def provider_code(index: int) -> str:
@@ -149,13 +146,12 @@ def _etr_row(code: str, name: str, region: str, icb: str, place: str, k: int) ->
 def write_etr(path: Path, providers: list[Provider]) -> int:
     """Write `etr.csv` as ODS ships it: no header, every field quoted, CRLF.
 
-    The provider planted as missing is left out; two non-surgical trusts are
-    added, as a real extract lists organisations that never appear in PROMs.
+    Every provider is listed; two non-surgical trusts are added, as a real extract lists
+    organisations that never appear in PROMs.
     """
     rows = [
         _etr_row(p.code, p.name, p.region_code, p.icb_code, p.place, k)
         for k, p in enumerate(providers)
-        if p.in_ods_extract
     ]
     lead = providers[0]
     extras = ("AMBULANCE SERVICE NHS TRUST", "PARTNERSHIP NHS FOUNDATION TRUST")

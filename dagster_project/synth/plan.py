@@ -23,7 +23,7 @@ import numpy as np
 from openpyxl.writer.excel import ExcelWriter
 
 from dagster_project.synth import shmi
-from dagster_project.synth.organisations import NULL_ROLE, Provider
+from dagster_project.synth.organisations import MISTYPED_ROLE, NULL_ROLE, Provider
 
 NULL_Z = 1.5  # null providers: |z| at most this on each indicator's own scale, every year
 CELL_Z = 2.5  # and at most this for each month or quarter inside the year
@@ -165,7 +165,7 @@ def assign_roles(providers: list[Provider], seed: int) -> dict[str, str]:
     rng = np.random.Generator(np.random.PCG64([seed, 0, 40]))
     high_shmi = shmi.planted_code(providers)
     nulls = [p for p in providers if p.role == NULL_ROLE and p.code != high_shmi]
-    others = [p for p in providers if p.role not in (NULL_ROLE, "missing_from_ods")]
+    others = [p for p in providers if p.role not in (NULL_ROLE, MISTYPED_ROLE)]
     pool = [nulls[i] for i in rng.permutation(len(nulls))]
     pool += [others[i] for i in rng.permutation(len(others))]
     if len(pool) < len(FEED_ROLES):

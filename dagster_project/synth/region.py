@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dagster_project.synth import organisations, proms, quality, shmi
+from dagster_project.synth.organisations import MISTYPED_ROLE
 
 DEFAULT_YEARS = ("2023-24", "2024-25")
 DEMO_PROVIDERS = 24
@@ -79,6 +80,9 @@ def write_synthetic_region(
         files[_rel(path, landing_dir)] = len(roster)
 
     truth = _truth(roster, list(years), seed, expected, england)
+    typo = next((p for p in roster if p.role == MISTYPED_ROLE), None)
+    if typo is not None:
+        truth["mistyped_code"] = {"provider": typo.code, "typed": typo.mistyped, "feed": "vte"}
     truth["shmi"] = {
         "planted_high": shmi.planted_code(roster),
         "period_end": {year: shmi.period_end(year) for year in years},
@@ -155,8 +159,7 @@ def _truth(
             {
                 "code": p.code,
                 "name": p.name,
-                "region_code": p.published_region,
-                "in_ods_extract": p.in_ods_extract,
+                "region_code": p.region_code,
                 "role": p.role,
                 "planted": planted,
                 "hes_suppressed_groups": (

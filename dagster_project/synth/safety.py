@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dagster_project.synth import organisations
-from dagster_project.synth.organisations import Provider
+from dagster_project.synth.organisations import MISTYPED_ROLE, Provider
 from dagster_project.synth.plan import (
     CELL_Z,
     NATIONAL_BEDS,
@@ -289,11 +289,17 @@ def vte_counts(plan: FeedPlan, year: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_vte(path: Path, plan: FeedPlan, year: str, admitted, assessed) -> int:
+    """Every provider's four quarters, and one more row: the first quarter of the
+    provider planted with a mistyped code, written again under the typo (a code no
+    register lists, which must never become a provider)."""
     rows = [
         [p.code, f"{year} Q{q + 1}", int(admitted[i, q]), int(assessed[i, q])]
         for i, p in enumerate(plan.providers)
         for q in range(4)
     ]
+    typo = next((p for p in plan.providers if p.role == MISTYPED_ROLE), None)
+    if typo is not None:
+        rows.append([typo.mistyped, f"{year} Q1", 1000, 400])
     return write_csv_rows(path, VTE_HEADER, rows)
 
 
