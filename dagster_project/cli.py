@@ -4,15 +4,19 @@ and read-only queries."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.text import Text
 
 from dagster_project.home import Home, resolve_home
 
 if TYPE_CHECKING:
+    from dagster_project.runner import RunOutcome
     from dagster_project.validation.dry_run import FileDryRun
 
 DEFAULT_YEARS = "2023-24,2024-25"
@@ -76,17 +80,32 @@ def _run(
                 progress.update(tasks[step], description=f"{step} … (trying again)")
 
         outcome = run_pipeline(home, on_event=on_event, job_name=job, year=year)
+    return _report(console, outcome, home)
+
+
+def _say(console: Console, *parts: str | tuple[str, str]) -> None:
+    """Print text as it is, with (text, style) parts coloured: messages quote file names and
+    headers, where `[/]` or `:x:` would otherwise be read as rich markup or an emoji."""
+    console.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def _report(console: Console, outcome: RunOutcome, home: Home) -> int:
+    """The run summary: what was retried, checks that failed, files no feed reads, and the
+    failures (each naming its asset, file and problem) or where the outputs are."""
     for retried in outcome.retried:
-        console.print(f"[yellow]Retried:[/] {retried}")
+        _say(console, ("Retried: ", "yellow"), retried)
     for check in outcome.failed_checks:
-        console.print(f"[yellow]Check failed:[/] {check}")
+        _say(console, ("Check failed: ", "yellow"), check)
+    for ignored in outcome.ignored:
+        _say(console, ("Ignored in landing: ", "yellow"), ignored)
     if not outcome.success:
         for failure in outcome.failures:
-            console.print(f"[red]Failed:[/] {failure}")
+            _say(console, ("Failed: ", "red"), failure)
         if outcome.skipped:
             console.print(f"Not run because of the failure: {', '.join(outcome.skipped)}")
         publish_ran = "published__quality_duckdb" not in outcome.skipped and not any(
-            f.startswith("published__quality_duckdb") for f in outcome.failures
+            f.startswith(("published__quality_duckdb", "published/quality_duckdb"))
+            for f in outcome.failures
         )
         if not publish_ran:
             console.print(f"The previous publication (if any) is untouched: {home.published_db}")
@@ -127,39 +146,117 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _run(home, console)
 
 
-def cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
+def _non_negative(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: a finite number of 0 or more (0 turning a limit off)."""
 
-    from dagster_project.publish.query import QueryRefused, format_result, run_query
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = -1
+        if not (value >= 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
+        return value
+
+    return parse
+
+
+QUERY_TIMED_OUT = 3  # exit status of a query stopped at its time limit
+# The defaults of `qa query`, as in dagster_project.publish.query (not imported here, so that
+# `qa --help` does not load DuckDB).
+DEFAULT_QUERY_ROWS = 1000
+DEFAULT_QUERY_SECONDS = 30.0
+
+
+def _query_format(fmt: str | None, output: str | None) -> tuple[str, str | None]:
+    """The format to use, or a reason the options do not go together."""
+    if output is None:
+        if fmt == "parquet":
+            return fmt, "--format parquet writes a file: give it with --output FILE"
+        return fmt or "table", None
+    if fmt is None:
+        fmt = {".csv": "csv", ".parquet": "parquet"}.get(Path(output).suffix.lower())
+        if fmt is None:
+            return "", "--output needs --format csv or --format parquet"
+    if fmt not in ("csv", "parquet"):
+        return fmt, f"--output writes csv or parquet, not {fmt}"
+    return fmt, None
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """0: done; 2: refused, failed or nothing to query; 3: stopped at the time limit."""
+    import duckdb
+    from rich.markup import escape
+
+    from dagster_project.publish.query import (
+        QueryOutputError,
+        QueryRefused,
+        QueryTimedOut,
+        export_query,
+        format_result,
+        run_query,
+    )
 
     home = resolve_home(args.home)
     console = _console(False)
-    try:
-        result = run_query(home.published_db, args.sql, region=args.region)
-    except QueryRefused as exc:
-        console.print(f"[red]{exc}[/]")
+    fmt, problem = _query_format(args.format, args.output)
+    if problem:
+        console.print(f"[red]{escape(problem)}[/]")
         return 2
-    except FileNotFoundError as exc:
-        console.print(f"[red]{exc}[/]")
+    timeout = args.timeout or None
+    try:
+        if args.output:
+            written = export_query(
+                home.published_db,
+                args.sql,
+                Path(args.output),
+                fmt,
+                region=args.region,
+                timeout=timeout,
+            )
+        else:
+            result = run_query(
+                home.published_db,
+                args.sql,
+                region=args.region,
+                timeout=timeout,
+                max_rows=args.max_rows or None,
+            )
+    except QueryTimedOut as exc:
+        console.print(
+            f"[red]{escape(str(exc))}.[/] Narrow the query, or allow it longer with "
+            "--timeout SECONDS (0 for no limit).",
+            soft_wrap=True,
+        )
+        return QUERY_TIMED_OUT
+    except (QueryRefused, QueryOutputError, FileNotFoundError) as exc:
+        console.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
         return 2
     except duckdb.Error as exc:
-        console.print(f"[red]The query failed:[/] {exc}")
+        console.print(f"[red]The query failed:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
-    text = format_result(result, args.format)
+    if args.output:
+        console.print(f"Wrote {written} row{'' if written == 1 else 's'} to {escape(args.output)}")
+        return 0
+    text = format_result(result, fmt)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if result.more_rows:
+        console.print(
+            f"Showing the first {len(result.rows)} rows; {result.more_rows} more were not "
+            "shown. --max-rows N shows more (0 for all); --output FILE writes every row.",
+            soft_wrap=True,
+        )
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """0: nothing would be quarantined; 1: rows would be; 2: the file cannot be read."""
-    from rich.markup import escape
-
     from dagster_project.validation.dry_run import DryRunError, dry_run
 
     try:
         outcomes = dry_run(Path(args.file), args.feed)
     except DryRunError as exc:
-        _console(False).print(f"[red]Cannot validate[/] {escape(str(exc))}", soft_wrap=True)
+        _say(_console(False), ("Cannot validate ", "red"), str(exc))
         return 2
     lines = [line for outcome in outcomes for line in _dry_run_lines(outcome)]
     lines.append("Nothing was written: this was a dry run.")
@@ -359,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     query = sub.add_parser(
         "query",
         help="read-only SQL against the published warehouse (writes and file access refused)",
+        description="Run one SELECT against the publication and show the first rows, or write "
+        "every row to a file with --output. Exit status: 0 done, 2 refused or failed, "
+        f"{QUERY_TIMED_OUT} stopped at the time limit.",
     )
     query.add_argument("sql", help="one SELECT over the published tables")
     query.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")
@@ -367,7 +467,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="see every table through this region's rows, e.g. Y60 (so ranks and totals are the "
         "region's own); the result must include region_code",
     )
-    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "parquet"),
+        help="table (the default on screen), csv or json; with --output, csv or parquet "
+        "(default from the file's extension)",
+    )
+    query.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write every row to FILE as csv or parquet, streamed, with no row limit",
+    )
+    query.add_argument(
+        "--max-rows",
+        type=_non_negative(int),
+        default=DEFAULT_QUERY_ROWS,
+        metavar="N",
+        help=f"rows shown on screen, the rest counted (default {DEFAULT_QUERY_ROWS}; 0 shows all)",
+    )
+    query.add_argument(
+        "--timeout",
+        type=_non_negative(float),
+        default=DEFAULT_QUERY_SECONDS,
+        metavar="SECONDS",
+        help=f"stop the query after this long (default {DEFAULT_QUERY_SECONDS:g}; 0 for no "
+        f"limit); exit status {QUERY_TIMED_OUT}",
+    )
     query.set_defaults(func=cmd_query)
 
     validate = sub.add_parser(

@@ -11,12 +11,19 @@ checksum counts as handled only once the tick that asked for its run is
 committed, so a tick that fails asks again (the run key stops a second run).
 All new files of one tick go in one run: dbt and the publication have a single
 writer each, so runs for two feeds must not race each other.
+
+A feed's one new file is numbered as the sensor first sees it. Several new files of
+one feed seen at once are left for the run to number: it reads them, and can tell
+an original from its correction by what they say (ingest/run.py), where the sensor
+could only go by their names. Links are never followed: a link is a delivery under
+the checksum of where it points, and the run it starts refuses it by name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 
 import dagster as dg
@@ -24,7 +31,13 @@ import dagster as dg
 from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.home import Home
 from dagster_project.ingest import arrivals
-from dagster_project.ingest.landing import LandingCsv, LandingFileError, csvs_in, landing_paths
+from dagster_project.ingest.landing import (
+    LandingFileError,
+    ZipLimits,
+    csvs_in,
+    landing_paths,
+    link_or_file_sha256,
+)
 from dagster_project.resources import HomeResource
 
 SENSOR_NAME = "landing_sensor"
@@ -34,22 +47,24 @@ INTERVAL_SECONDS = 60
 def scan(home: Home, known: dict[str, list]) -> Iterator[tuple[arrivals.Delivery, str, list]]:
     """Every delivery in landing, with its file's path and the stat/checksum cache entry.
 
-    A file that cannot be opened (a damaged zip) is still a delivery, under the checksum
-    of its bytes: the run it starts fails naming it, which is what its sender needs.
+    A file that cannot be opened (a damaged zip, a zip bomb, a link) is still a delivery,
+    under the checksum of its bytes (a link's, of where it points): the run it starts fails
+    naming it, which is what its sender needs.
     """
+    limits = ZipLimits.of(home)
     for feed in FEEDS:
         folder = home.landing / feed
         for path in landing_paths(folder):
             relative = str(path.relative_to(home.landing))
-            stat = path.stat()
+            stat = path.lstat()
             cached = known.get(relative)
             if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
                 members = cached[2]
             else:
                 try:
-                    members = [[csv.source, csv.sha256] for csv in csvs_in(path)]
+                    members = [[csv.source, csv.sha256] for csv in csvs_in(path, limits)]
                 except LandingFileError:
-                    members = [[path.name, LandingCsv(path, None).sha256]]
+                    members = [[path.name, link_or_file_sha256(path)]]
             entry = [stat.st_size, stat.st_mtime_ns, members]
             for source, sha256 in members:
                 yield arrivals.Delivery(feed, source, sha256), relative, entry
@@ -89,7 +104,10 @@ def _evaluate(context: dg.SensorEvaluationContext, home: Home):
     for delivery, relative, entry in scan(home, known):
         files[relative] = entry
         deliveries.append(delivery)
-    arrivals.record(home, deliveries)
+    register = arrivals.read_register(home)
+    unnumbered = {(d.feed, d.sha256) for d in deliveries if d.sha256 not in register}
+    several = {feed for feed, n in Counter(feed for feed, _ in unnumbered).items() if n > 1}
+    arrivals.record(home, [d for d in deliveries if d.feed not in several])
     fresh = sorted({d.sha256: d for d in deliveries if d.sha256 not in handled}.values(),
                    key=lambda d: (d.feed, d.source))  # fmt: skip
     handled.update(d.sha256 for d in deliveries)

@@ -7,18 +7,28 @@ feed to open; asked for text, they are refused like any other binary file.
 
 A plain file on disk is never read whole unless a parser asks for all of it:
 its checksum, encoding and rows are streamed, so a national incident file of
-millions of lines costs a buffer, not the file, in memory.
+millions of lines costs a buffer, not the file, in memory. A zip is judged from
+its directory before anything is unpacked (encrypted members, how far it would
+unpack) and its members are unpacked one at a time through a guard that stops
+at the limits, so a zip bomb costs a buffer too.
+
+Landing takes files, never links: a symbolic link is refused, not followed,
+since what it points at can change under a run or lie outside landing.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv as csvlib
+import datetime as dt
+import difflib
 import hashlib
 import io
+import os
+import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,8 +36,11 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from dagster_project.home import DEFAULT_ZIP_MAX_MB, DEFAULT_ZIP_MAX_RATIO, Home, resolve_home
+
 DATA_SUFFIXES = (".csv", ".zip", ".xlsx")
 _CHUNK = 1 << 20
+_ENCRYPTED = 0x1  # general purpose flag bit 0 of a zip entry
 
 
 class LandingFileError(Exception):
@@ -37,6 +50,18 @@ class LandingFileError(Exception):
         super().__init__(f"{source}: {problem}")
         self.source = source
         self.problem = problem
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """How far one zip may unpack: its CSVs' bytes together, and bytes out per byte in."""
+
+    max_bytes: int = DEFAULT_ZIP_MAX_MB << 20
+    max_ratio: int = DEFAULT_ZIP_MAX_RATIO
+
+    @classmethod
+    def of(cls, home: Home) -> ZipLimits:
+        return cls(home.zip_max_mb << 20, home.zip_max_ratio)
 
 
 @dataclass(frozen=True)
@@ -189,51 +214,280 @@ def stamp(frame: pd.DataFrame, source: str, sha256: str, kind: str) -> pd.DataFr
     return frame
 
 
-def iter_landing_csvs(folder: Path) -> Iterator[LandingCsv]:
+def iter_landing_csvs(folder: Path, limits: ZipLimits | None = None) -> Iterator[LandingCsv]:
     """Every CSV under `folder`, in a stable order; `__MACOSX/` entries are ignored."""
     for path in landing_paths(folder):
-        yield from csvs_in(path)
+        yield from csvs_in(path, limits)
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith(".") or "__MACOSX" in path.parts
 
 
 def landing_paths(folder: Path) -> list[Path]:
-    """The delivered files under `folder`, in a stable order, hidden and `__MACOSX/` ones aside."""
+    """The delivered files under `folder`, in a stable order, hidden and `__MACOSX/` ones aside.
+
+    Symbolic links are listed, not followed, so that `csvs_in` refuses them by name; a folder
+    that is itself a link is listed as one.
+    """
+    if folder.is_symlink():
+        return [folder]
     if not folder.exists():
         return []
     return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and "__MACOSX" not in p.parts
+        p for p in folder.rglob("*") if (p.is_symlink() or p.is_file()) and not _hidden(p)
     )
 
 
-def csvs_in(path: Path) -> Iterator[LandingCsv]:
-    """The data in one delivered file: itself, or each CSV in a zip."""
+def csvs_in(path: Path, limits: ZipLimits | None = None) -> Iterator[LandingCsv]:
+    """The data in one delivered file: itself, or each CSV in a zip (within `limits`, by
+    default the environment's: $QA_ZIP_MAX_MB, $QA_ZIP_MAX_RATIO)."""
+    if path.is_symlink():
+        raise LandingFileError(
+            path.name,
+            f"is a symbolic link (to {os.readlink(path)}); links in landing are never "
+            "followed: put the file itself there",
+        )
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".xlsx"):
+    if suffix == ".csv":
+        yield LandingCsv(path, None)
+    elif suffix == ".xlsx":  # a zip of XML: judged by the same limits before it is opened
+        _check_workbook(path, limits or ZipLimits.of(resolve_home()))
         yield LandingCsv(path, None)
     elif suffix == ".zip":
-        yield from _zip_members(path)
+        yield from _zip_members(path, limits or ZipLimits.of(resolve_home()))
     else:
         raise LandingFileError(path.name, "is not a .csv, .zip or .xlsx file")
 
 
-def _zip_members(path: Path) -> Iterator[LandingCsv]:
+def _zip_members(path: Path, limits: ZipLimits) -> Iterator[LandingCsv]:
+    """Each CSV in a zip, unpacked one at a time once the zip's directory has passed.
+
+    The directory states each member's sizes and whether it is encrypted, so a zip bomb or a
+    password-protected member is refused before a byte is unpacked. The bytes are counted
+    again as they come out, in case the directory understates them.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = sorted(
-                n
-                for n in archive.namelist()
-                if not n.endswith("/")
-                and not n.startswith("__MACOSX/")
-                and not Path(n).name.startswith("._")
-            )
-            csvs = [n for n in names if n.lower().endswith(".csv")]
-            if not csvs:
-                raise LandingFileError(path.name, "holds no CSV file")
-            members = [(n, archive.read(n)) for n in csvs]
+        archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise LandingFileError(path.name, f"is not a readable zip ({exc})") from exc
     except (EOFError, OSError, zlib.error, zipfile.LargeZipFile) as exc:
         raise LandingFileError(path.name, f"is truncated or damaged ({exc})") from exc
-    for name, data in members:
-        yield LandingCsv(path, name, data)
+    with archive:
+        members = sorted(
+            (
+                i
+                for i in archive.infolist()
+                if not i.is_dir()
+                and not i.filename.startswith("__MACOSX/")
+                and not Path(i.filename).name.startswith("._")
+                and i.filename.lower().endswith(".csv")
+            ),
+            key=lambda i: i.filename,
+        )
+        if not members:
+            raise LandingFileError(path.name, "holds no CSV file")
+        _check_total(path, members, limits)
+        unpacked = 0
+        for info in members:
+            payload = _unpack(archive, path, info, limits, limits.max_bytes - unpacked)
+            unpacked += len(payload)
+            yield LandingCsv(path, info.filename, payload)
+
+
+def _check_workbook(path: Path, limits: ZipLimits) -> None:
+    """Refuse a workbook that would unpack past the limits; one that is no zip at all is
+    left for its parser, which says what it is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
+        return
+    _check_total(path, members, limits)
+
+
+def _check_total(path: Path, members: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Each member's flags and ratio, then the size of them all, from the zip's directory."""
+    for info in members:
+        _check_member(path, info, limits)
+    declared = sum(i.file_size for i in members)
+    if declared > limits.max_bytes:
+        raise LandingFileError(
+            path.name,
+            f"would unpack to {declared:,} bytes, more than the {limits.max_bytes >> 20:,} MB "
+            "a zip may ($QA_ZIP_MAX_MB): refused unopened",
+        )
+
+
+def _check_member(path: Path, info: zipfile.ZipInfo, limits: ZipLimits) -> None:
+    if info.flag_bits & _ENCRYPTED:
+        raise LandingFileError(
+            path.name,
+            f"member {info.filename} is encrypted (password-protected): the pipeline reads no "
+            "passwords, so ask the sender for the file without one",
+        )
+    if info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        raise LandingFileError(
+            path.name,
+            f"member {info.filename} would unpack "
+            f"{info.file_size / max(info.compress_size, 1):,.0f} times its packed "
+            f"size ({info.file_size:,} bytes), more than the {limits.max_ratio} times a zip "
+            "member may ($QA_ZIP_MAX_RATIO): refused unopened as a likely zip bomb",
+        )
+
+
+def _unpack(
+    archive: zipfile.ZipFile, path: Path, info: zipfile.ZipInfo, limits: ZipLimits, budget: int
+) -> bytes:
+    """The member's bytes, read in chunks and stopped at the size and ratio limits."""
+    most = min(budget, limits.max_ratio * max(info.compress_size, 1))
+    out = io.BytesIO()
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                if out.tell() + len(chunk) > most:
+                    raise LandingFileError(
+                        path.name,
+                        f"member {info.filename} unpacks to more than the zip's directory "
+                        "says and past the limits "
+                        "($QA_ZIP_MAX_MB, $QA_ZIP_MAX_RATIO): refused as a likely zip bomb",
+                    )
+                out.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise LandingFileError(
+            path.name, f"member {info.filename} is damaged and cannot be unpacked ({exc})"
+        ) from exc
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- outside the feeds
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A path in landing no feed reads, and why."""
+
+    path: Path
+    source: str  # relative to landing, as a person would look for it
+    note: str
+
+
+def ignored_in(landing: Path, folders: Iterable[str]) -> list[Ignored]:
+    """Files at the top of landing or in a folder that is not one of `folders` (the feeds'
+    and any other stage's), which no run reads: listed so that a misplaced delivery is seen,
+    not silently left out. Links among them are listed too, and not followed."""
+    known = set(folders)
+    if not landing.is_dir():
+        return []
+    found: list[Ignored] = []
+    for entry in sorted(landing.iterdir()):
+        if _hidden(entry) or entry.name in known:
+            continue  # a feed's folder that is a link is its feed's to refuse, by name
+        if entry.is_symlink() or entry.is_file():
+            where = "at the top of landing, not in a feed's folder"
+            found.append(Ignored(entry, entry.name, _why(entry, where)))
+            continue
+        guess = difflib.get_close_matches(entry.name, sorted(known), n=1)
+        where = f"in {entry.name}/, which is not a feed's folder" + (
+            f" (did you mean {guess[0]}/?)" if guess else ""
+        )
+        for path in sorted(entry.rglob("*")):
+            if (path.is_symlink() or path.is_file()) and not _hidden(path):
+                found.append(Ignored(path, str(path.relative_to(landing)), _why(path, where)))
+    return found
+
+
+def _why(path: Path, where: str) -> str:
+    return where + ("; a symbolic link, not followed" if path.is_symlink() else "")
+
+
+def link_or_file_sha256(path: Path) -> str:
+    """A file's checksum, or for a link the checksum of where it points (never followed)."""
+    if path.is_symlink():
+        return hashlib.sha256(os.readlink(path).encode()).hexdigest()
+    return LandingCsv(path, None).sha256
+
+
+# --------------------------------------------------------------------------- what files say
+
+# Labels publishers put above the data: KH03's `Published:` and `Revised:`, UKHSA's archive
+# tables' `Publication date:`.
+_PUBLISHED = {"published", "publication date", "date published", "date of publication",
+              "release date", "issued", "issue date", "date of issue"}  # fmt: skip
+_REVISED = {"revised", "revision date", "date revised", "last revised", "updated",
+            "last updated", "date updated", "amended", "corrected"}  # fmt: skip
+_YES = {"yes", "y", "true"}
+_STATED_ROWS = 40
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# A CSV line's first cell (quoted or not) and the rest, whatever the separator.
+_LABELLED = re.compile(r'^\s*"?([^;,\t"]+)"?\s*[;,\t](.+)$')
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What a file says about its own issue: the latest publication or revision date above
+    its data (None if it states none), and whether it calls itself revised."""
+
+    date: dt.date | None = None
+    revised: bool = False
+
+
+def stated_issue(csv: LandingCsv) -> Stated:
+    """The publication or revision date and revision mark in a file's first rows, if any."""
+    dates: list[dt.date] = []
+    revised = False
+    for label, value in _labelled_rows(csv):
+        kind = label.strip().rstrip(":").strip().lower()
+        if kind not in _PUBLISHED and kind not in _REVISED:
+            continue
+        when = _as_date(value)
+        if when is not None:
+            dates.append(when)
+        if kind in _REVISED and (when is not None or str(value).strip().lower() in _YES):
+            revised = True
+    return Stated(max(dates) if dates else None, revised)
+
+
+def _labelled_rows(csv: LandingCsv) -> Iterator[tuple[str, object]]:
+    """(first cell, next non-blank cell) of each of the file's first rows."""
+    if csv.is_workbook:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(csv.data), read_only=True, data_only=True)
+        except Exception:  # any failure to open is the parser's to report, by name
+            return
+        try:
+            for row in book.worksheets[0].iter_rows(max_row=_STATED_ROWS, values_only=True):
+                cells = [c for c in row if c is not None and str(c).strip()]
+                if len(cells) >= 2 and isinstance(cells[0], str):
+                    yield cells[0], cells[1]
+        finally:
+            book.close()
+        return
+    with csv.open_binary() as handle:
+        head = handle.read(64 * 1024)
+    text = head.decode("utf-8-sig", errors="replace")  # labels and dates are ASCII
+    for line in text.splitlines()[:_STATED_ROWS]:
+        match = _LABELLED.match(line)
+        if match:
+            yield match.group(1), match.group(2).strip().strip(";,\t \"'")
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if _ISO.match(text):
+        try:
+            return dt.date.fromisoformat(text[:10])
+        except ValueError:
+            return None
+    from dateutil import parser
+
+    try:
+        return parser.parse(text, dayfirst=True).date()
+    except (ValueError, OverflowError):
+        return None

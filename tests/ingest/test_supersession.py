@@ -17,7 +17,7 @@ import pytest
 from dagster_project.home import Home
 from dagster_project.ingest import arrivals
 from dagster_project.ingest.landing import iter_landing_csvs
-from dagster_project.ingest.run import ingest_feed, read_manifest
+from dagster_project.ingest.run import ingest_feed
 from dagster_project.validation.held import held_summary
 from dagster_project.validation.run import landing_file, validate_feed
 
@@ -159,23 +159,6 @@ def test_a_corrected_file_releases_what_the_first_had_in_quarantine(home):
     # RA2's row in the first file is untouched: the correction was for RA1 only.
     assert loaded == [("RA1", 120), ("RA2", 80)]
     assert report.totals()["rows_superseded"] == 1
-
-
-def test_manual_runs_record_what_no_sensor_saw_in_name_order(home):
-    for name in ("inpatient-b.csv", "inpatient-a.csv"):
-        (home.landing / "fft").mkdir(parents=True, exist_ok=True)
-        (home.landing / "fft" / name).write_text(
-            _fft("April", {"RA1": f"{60 + len(name)},30,5,3,1,1,100,400"})
-            if name == "inpatient-a.csv"
-            else _fft("April", {"RA1": "10,30,5,3,1,1,50,400"})
-        )
-    ingest_feed(home, "fft")
-    manifest = read_manifest(home, "fft")
-    orders = {f.source: f.arrival for f in manifest.files}
-    assert orders == {"inpatient-a.csv": 1, "inpatient-b.csv": 2}
-    assert [f.superseded_by for f in manifest.files if f.source == "inpatient-a.csv"] == [
-        ["inpatient-b.csv"]
-    ]
 
 
 def test_withdrawing_the_later_file_makes_the_first_current_again(home):

@@ -1,4 +1,5 @@
--- Every file delivered to landing, in arrival order, and what became of its rows.
+-- Every file delivered to landing, in arrival order, and what became of its rows; files no
+-- feed reads (at the top of landing, or in no feed's folder) as ignored, written by ingest.
 select
     feed,
     table_name,
