@@ -30,15 +30,27 @@ Every other table function is refused: DuckDB 2.0.1 ships ones that read files
 run SQL given as a string (`query`, `query_table`, `json_execute_serialized_sql`),
 change state (`checkpoint`, `enable_logging`, `register_external_resource`) or
 expose internals (`duckdb_*`, `pragma_*`).
+
+A query that passes can still be heavy (a cross join of two big tables), and the
+file is shared, so every query runs under a time limit: a watchdog thread
+interrupts the connection when it is up. What is shown on screen is capped, and
+the rows beyond the cap are counted, not kept. All the rows go to a file only
+through `export_query`, which streams Arrow record batches to a CSV or Parquet
+writer on the Python side: DuckDB itself never opens the output, so the
+connection keeps external access switched off and COPY stays refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
+import os
 import re
+import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -66,6 +78,17 @@ CATALOG = "quality"
 _SOURCE_CATALOG = "publication_file"
 
 FORMATS = ("table", "csv", "json")
+OUTPUT_FORMATS = ("csv", "parquet")
+
+# A query that takes longer is stopped: long enough for any question of the publication
+# (its largest table has a few hundred thousand rows), short enough that a runaway join
+# does not hold a core for the afternoon.
+DEFAULT_TIMEOUT_SECONDS = 30.0
+# Rows shown on screen; the rest are counted. More than anyone reads in a terminal.
+DEFAULT_MAX_ROWS = 1000
+# Rows per Arrow record batch written to a file: a few megabytes for the widest table.
+_BATCH_ROWS = 65_536
+_COUNT_ROWS = 10_000
 
 T = TypeVar("T")
 
@@ -108,50 +131,169 @@ class QueryRefused(Exception):
     """The SQL was not run because it could do more than read the publication."""
 
 
+class QueryTimedOut(Exception):
+    """The query was stopped because it ran past its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        unit = "second" if seconds == 1 else "seconds"
+        super().__init__(f"stopped: the query ran for {seconds:g} {unit}, its time limit")
+
+
+class QueryOutputError(Exception):
+    """The result cannot be written to the chosen file (nothing was written there)."""
+
+
 @dataclass(frozen=True)
 class QueryResult:
+    """`rows` are the rows kept; `more_rows` counts those the query returned beyond them."""
+
     columns: list[str]
     rows: list[tuple]
+    more_rows: int = 0
 
 
-def run_query(db_path: Path, sql: str, region: str | None = None) -> QueryResult:
+def run_query(
+    db_path: Path,
+    sql: str,
+    region: str | None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+    max_rows: int | None = None,
+) -> QueryResult:
     """Run one read-only SELECT against the publication, optionally for one region.
 
-    Raises QueryRefused (before the query runs) for anything but a single SELECT
-    over the publication's tables, FileNotFoundError if there is no publication,
-    and duckdb.Error for a query DuckDB accepts but cannot answer (a typo in a
-    column name, say).
+    Keeps the first `max_rows` rows (all when None) and counts the rest in
+    `more_rows`. Raises QueryRefused (before the query runs) for anything but a
+    single SELECT over the publication's tables, QueryTimedOut when it runs past
+    `timeout` seconds (None or 0: no limit), FileNotFoundError if there is no
+    publication, and duckdb.Error for a query DuckDB accepts but cannot answer
+    (a typo in a column name, say).
     """
+    con = _open_publication(_existing(db_path), region)
+    try:
+        with _time_limit(con, timeout):
+            query, params = _checked_query(con, sql, region)
+            cursor = _guarded(lambda: con.execute(query, params))
+            columns = [d[0] for d in cursor.description]
+            if max_rows is None:
+                return QueryResult(columns=columns, rows=cursor.fetchall())
+            rows = cursor.fetchmany(max_rows) if max_rows > 0 else []
+            more = 0
+            while chunk := cursor.fetchmany(_COUNT_ROWS):
+                more += len(chunk)
+            return QueryResult(columns=columns, rows=rows, more_rows=more)
+    finally:
+        con.close()
+
+
+def export_query(
+    db_path: Path,
+    sql: str,
+    output: Path,
+    fmt: str,
+    region: str | None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+) -> int:
+    """Write every row of the query to `output` as CSV or Parquet; return how many.
+
+    The same checks as run_query, then the rows stream from DuckDB as Arrow record
+    batches into a writer on this side, so a result larger than memory can be
+    written and DuckDB never opens a file. The file appears whole or not at all: it
+    is written under a temporary name beside `output` and renamed at the end, so a
+    query stopped at its time limit leaves any earlier `output` as it was. Raises
+    QueryOutputError for a place that cannot or must not be written (the
+    publication's own folder) or columns the format cannot hold.
+    """
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(
+            f"unknown output format {fmt!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    db_path = _existing(db_path)
+    output = _checked_output(Path(output), db_path)
+    con = _open_publication(db_path, region)
+    try:
+        with _time_limit(con, timeout):
+            query, params = _checked_query(con, sql, region)
+            relation = _guarded(lambda: con.sql(query, params=params))
+            _check_columns(fmt, relation.columns, relation.types)
+            reader = _guarded(lambda: relation.to_arrow_reader(_BATCH_ROWS))
+            try:
+                return _write_batches(reader, output, fmt)
+            finally:
+                reader.close()  # an open reader holds the connection
+    finally:
+        con.close()
+
+
+def _existing(db_path: Path) -> Path:
     db_path = Path(db_path)
     if not db_path.is_file():
         raise FileNotFoundError(
             f"no publication at {db_path}: run the pipeline's publish step first"
         )
-    con = _open_publication(db_path, region)
+    return db_path
+
+
+def _checked_query(
+    con: duckdb.DuckDBPyConnection, sql: str, region: str | None
+) -> tuple[str, list[Any]]:
+    """The statement to run and its parameters, once the checker has passed it."""
+    tables = _publication_tables(con)
+    query = _checked_select(con, sql, tables)
+    if region is None:
+        return query, []
+    columns = _guarded(lambda: con.sql(query).columns)
+    if "region_code" not in {c.lower() for c in columns}:
+        raise QueryRefused(
+            "refused: the query must return a region_code column to be filtered by "
+            f"region; it returns {', '.join(columns)}"
+        )
+    query = _checked_select(
+        con,
+        f"select * from (\n{_without_final_semicolon(query)}\n) as region_filtered "
+        "where region_code = ?",
+        tables,
+    )
+    return query, [region]
+
+
+@contextlib.contextmanager
+def _time_limit(con: duckdb.DuckDBPyConnection, seconds: float | None) -> Iterator[None]:
+    """Interrupt `con` once `seconds` have passed, and report that as QueryTimedOut.
+
+    The watchdog keeps interrupting until the block ends: DuckDB forgets an
+    interrupt that lands between two statements, and the next one must not run
+    on unwatched. Whether the limit was reached is known from the watchdog, not
+    read from DuckDB's message.
+    """
+    if not seconds:
+        yield
+        return
+    done = threading.Event()
+    fired = threading.Event()
+
+    def watchdog() -> None:
+        if done.wait(seconds):
+            return
+        fired.set()
+        while True:
+            con.interrupt()
+            if done.wait(0.05):
+                return
+
+    thread = threading.Thread(target=watchdog, name="qa-query-time-limit", daemon=True)
+    thread.start()
     try:
-        tables = _publication_tables(con)
-        query = _checked_select(con, sql, tables)
-        if region is not None:
-            columns = _guarded(lambda: con.sql(query).columns)
-            if "region_code" not in {c.lower() for c in columns}:
-                raise QueryRefused(
-                    "refused: the query must return a region_code column to be filtered by "
-                    f"region; it returns {', '.join(columns)}"
-                )
-            query = _checked_select(
-                con,
-                f"select * from (\n{_without_final_semicolon(query)}\n) as region_filtered "
-                "where region_code = ?",
-                tables,
-            )
-            params: list[Any] = [region]
-        else:
-            params = []
-        cursor = _guarded(lambda: con.execute(query, params))
-        columns = [d[0] for d in cursor.description]
-        return QueryResult(columns=columns, rows=cursor.fetchall())
+        yield
+    except (duckdb.Error, QueryRefused) as error:
+        if fired.is_set():
+            raise QueryTimedOut(seconds) from error
+        raise
     finally:
-        con.close()
+        done.set()
+        thread.join()
 
 
 def _guarded(step: Callable[[], T]) -> T:
@@ -247,7 +389,10 @@ def _checked_select(con: duckdb.DuckDBPyConnection, sql: str, tables: frozenset[
             f"refused: {kind} statements are not allowed: {reason}. Only a single SELECT query "
             "may be run against the publication"
         )
-    tree = json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
+    # fetchall, not fetchone: a result left unfinished would keep the connection from
+    # streaming the query's rows afterwards.
+    [(serialized,)] = con.execute("select json_serialize_sql(?)", [sql]).fetchall()
+    tree = json.loads(serialized)
     if tree.get("error"):
         raise QueryRefused(
             "refused: the query could not be inspected, so it cannot be shown to be read-only "
@@ -371,6 +516,95 @@ def _without_final_semicolon(sql: str) -> str:
     return sql
 
 
+def _checked_output(output: Path, db_path: Path) -> Path:
+    """The output path, unless it is somewhere a query's result must not go."""
+    if output.is_dir():
+        raise QueryOutputError(f"{output} is a folder: give a file name")
+    if not output.parent.is_dir():
+        raise QueryOutputError(f"cannot write {output}: there is no folder {output.parent}")
+    published = db_path.resolve().parent
+    if output.resolve().is_relative_to(published):
+        raise QueryOutputError(
+            f"refused: {output} is in the publication's folder ({published}), which only the "
+            "pipeline writes; choose another place"
+        )
+    return output
+
+
+# DuckDB's type ids each format cannot hold: CSV has no plain text for lists, structs
+# or intervals, and Arrow's writer needs text that is UTF-8; Parquet has no interval or
+# union type.
+_UNFIT_TYPES = {
+    "csv": frozenset({"list", "array", "struct", "map", "union", "interval", "blob", "bit"}),
+    "parquet": frozenset({"interval", "union"}),
+}
+
+
+def _check_columns(fmt: str, columns: list[str], types: list[Any]) -> None:
+    """Refuse before anything is written if the file could not hold the columns faithfully."""
+    unfit = [
+        f"{name} ({kind})"
+        for name, kind in zip(columns, types, strict=True)
+        if str(getattr(kind, "id", kind)).lower() in _UNFIT_TYPES[fmt]
+    ]
+    if unfit:
+        name = "CSV" if fmt == "csv" else "Parquet"
+        raise QueryOutputError(
+            f"{name} cannot hold the column(s) {', '.join(unfit)}: turn them into text in the "
+            "query (e.g. cast(column as varchar))" + (" or write Parquet" if fmt == "csv" else "")
+        )
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if fmt == "parquet" and repeated:
+        raise QueryOutputError(
+            f"Parquet needs a different name for each column; {', '.join(repeated)} is "
+            "repeated: name the columns with AS"
+        )
+
+
+def _write_batches(reader: Any, output: Path, fmt: str) -> int:
+    """Stream the reader's batches into `output` through a temporary file; return the rows.
+
+    DuckDB's errors (an interrupt at the time limit among them) reach here through
+    Arrow's C stream as plain OSError, so reading and writing are told apart by
+    where they fail and DuckDB's are raised as duckdb.Error again.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pa_parquet
+
+    temporary = output.with_name(f".{output.name}.{secrets.token_hex(4)}.part")
+    batches = iter(reader)
+    rows = 0
+    try:
+        try:
+            if fmt == "csv":
+                writer: Any = pa_csv.CSVWriter(temporary, reader.schema)
+            else:
+                writer = pa_parquet.ParquetWriter(temporary, reader.schema)
+        except (pa.ArrowException, OSError) as error:
+            raise QueryOutputError(f"cannot write {output}: {error}") from error
+        try:
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except OSError as error:
+                    raise duckdb.Error(str(error)) from error
+                try:
+                    writer.write_batch(batch)
+                except (pa.ArrowException, OSError) as error:
+                    raise QueryOutputError(f"cannot write {output} as {fmt}: {error}") from error
+                rows += batch.num_rows
+        finally:
+            writer.close()
+        os.replace(temporary, output)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return rows
+
+
 def format_result(result: QueryResult, fmt: str) -> str:
     """Render a result as aligned text (`table`), `csv`, or `json` (a list of objects)."""
     if fmt == "table":
@@ -412,7 +646,10 @@ def _as_table(result: QueryResult) -> str:
     out = [line(list(result.columns)), line(["-" * w for w in widths])]
     out.extend(line(row) for row in cells)
     n = len(result.rows)
-    out.append(f"({n} row{'' if n == 1 else 's'})")
+    if result.more_rows:
+        out.append(f"({n} rows shown; {result.more_rows} more not shown)")
+    else:
+        out.append(f"({n} row{'' if n == 1 else 's'})")
     return "\n".join(out) + "\n"
 
 

@@ -97,14 +97,38 @@ class DataTable:
 
     def to_csv(self) -> str:
         """Header row then data rows; a missing value is empty, with its reason in a note
-        column only when some value in the row is missing."""
+        column only when some value in the row is missing. Every cell goes through
+        `spreadsheet_safe`."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([c.header for c in self.columns] + ["note"])
+        header = [c.header for c in self.columns] + ["note"]
+        writer.writerow([spreadsheet_safe(v) for v in header])
         for row in self.rows:
             notes = sorted({c.reason for c in row if c.text is None and c.reason})
-            writer.writerow([c.csv_value for c in row] + ["; ".join(notes)])
+            values = [c.csv_value for c in row] + ["; ".join(notes)]
+            writer.writerow([spreadsheet_safe(v) for v in values])
         return out.getvalue()
+
+
+# What a spreadsheet starts a formula with (OWASP's list for CSV injection), and a plain
+# number, which may begin with a sign yet is never a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """The cell as text a spreadsheet shows rather than runs.
+
+    The CSVs are downloads for people who open them in Excel or LibreOffice, which
+    treat a cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return
+    before one) as a formula: `=HYPERLINK(...)` in a file name or a provider's name
+    from a delivered file would become a live link or worse on the reader's
+    machine. Such a cell gets a leading `'`, which spreadsheets take to mean text.
+    A plain number (`-1.5`) is left as it is, so figures stay numbers.
+    """
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def slug(*parts: str) -> str:
