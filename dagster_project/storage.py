@@ -20,6 +20,16 @@ def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write beside the target and rename over it. Writing in place empties the file first,
+    so a kill or power cut in between leaves it empty, and the JSON a later run must read
+    (a manifest, a validation record, a pointer) unreadable until someone deletes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 class ParquetBatchWriter:
     """Frames written one after another into one Parquet file, which appears (by rename) only
     on `commit`: a reader sees the old file or the new, never half of one.

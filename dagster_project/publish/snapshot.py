@@ -12,6 +12,13 @@ next publish clears what a killed one left behind. Publishers take turns (a
 lock file beside the publication), so that clearing never touches a publish in
 progress. Readers never take that lock.
 
+Parquet folders would otherwise pile up, one a publication, so once the pointer
+has moved only the newest `Home.keep_publications` are kept (5 unless set, and
+never fewer than 2, so the one a reader found through CURRENT just before it
+moved is still there), and never the one CURRENT names. An old folder is first
+renamed to a temporary name and then deleted, so a killed prune leaves no
+half-deleted publication under its own name, only debris the next publish clears.
+
 Crash tests need to stop a run at an exact moment of publishing, too brief to
 catch by watching the folder: set QA_FAULT_PAUSE_PUBLISH to `writing` (the new
 file is half-written) or `renaming` (everything is written, nothing renamed)
@@ -25,6 +32,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -38,9 +46,12 @@ import duckdb
 
 from dagster_project import __version__
 from dagster_project.home import Home
+from dagster_project.storage import write_text_atomically
 
 PUBLISHED_SCHEMA = "published"
 FAULT_PAUSE_ENV = "QA_FAULT_PAUSE_PUBLISH"  # crash tests only: see the module docstring
+# A publication's name: when it was published (UTC, so names sort by time) and its inputs.
+PUBLICATION_NAME = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class Publication:
     path: Path
     parquet_dir: Path
     row_counts: dict[str, int]
+    pruned: tuple[str, ...] = ()  # older Parquet publications deleted by this one
 
 
 def _published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -100,12 +112,10 @@ def publish(home: Home, now: datetime | None = None) -> Publication:
                 leftover.unlink(missing_ok=True)
             shutil.rmtree(parquet_tmp, ignore_errors=True)
             raise
-        pointer = parquet_root / "CURRENT"
-        pointer_tmp = pointer.with_suffix(".tmp")
-        pointer_tmp.write_text(publication_id + "\n")
-        os.replace(pointer_tmp, pointer)
+        write_text_atomically(parquet_root / "CURRENT", publication_id + "\n")
         _sync_folder(parquet_root)
-    return Publication(publication_id, home.published_db, parquet_dir, counts)
+        pruned = _prune(parquet_root, publication_id, home.keep_publications)
+    return Publication(publication_id, home.published_db, parquet_dir, counts, pruned)
 
 
 def _write(
@@ -169,6 +179,33 @@ def _remove_leftovers(home: Home) -> None:
         leftover.unlink(missing_ok=True)
     for leftover in (home.published / "parquet").glob(".*.tmp"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _prune(parquet_root: Path, current: str, keep: int) -> tuple[str, ...]:
+    """Delete the Parquet publications older than the newest `keep`, never `current`.
+
+    Only folders named as publications are touched: anything else an operator put there
+    stays. Each goes out of sight by rename first, so no reader opens half of one. The new
+    publication is already in place, so a folder that cannot be moved does not fail it: it
+    stays, and the next publish tries again.
+    """
+    names = sorted(
+        p.name for p in parquet_root.iterdir() if p.is_dir() and PUBLICATION_NAME.fullmatch(p.name)
+    )
+    pruned = []
+    for name in names[: max(len(names) - keep, 0)]:
+        if name == current:
+            continue
+        doomed = parquet_root / f".{name}.pruned.tmp"
+        try:
+            (parquet_root / name).rename(doomed)
+        except OSError:
+            continue
+        shutil.rmtree(doomed, ignore_errors=True)  # what is left, the next publish clears
+        pruned.append(name)
+    if pruned:
+        _sync_folder(parquet_root)
+    return tuple(pruned)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -3,22 +3,30 @@ observatories read is never lost, never half-replaced, and the same inputs publi
 
 The runs killed here are real `qa run` processes, killed with SIGKILL together
 with their dbt subprocess (the whole process group, as when a machine or
-container is stopped). The moments are chosen like this:
+container is stopped), at every stage. The moments are chosen like this:
 
+* during ingest, validation and the documents: halfway through writing a file,
+  the moment a kill does most harm. A file is written in well under a second,
+  too short to hit by watching, so the run is started through a small wrapper
+  (PAUSING_QA) that stops the real writer just before it renames the first file
+  in a chosen folder into place, cuts the temporary file to half, says so on
+  stderr and waits to be killed. Ingest and validation skip files they have
+  already done, so the test first removes what they would skip on (the parsed
+  PROMs files; the PROMs validation records), as when a delivery has just arrived.
 * during dbt: by watching the filesystem. dbt's progress lines go to the run's
   log in `dagster/logs/`, and dbt builds for seconds after its first model
   starts, so the kill lands inside dbt.
 * while the new publication is being written, and between writing it and
-  renaming it into place: for a small region these moments last milliseconds,
-  too short to hit reliably by watching files. So the run (of the `republish`
-  job: the publish step alone) is started with QA_FAULT_PAUSE_PUBLISH=writing
-  or =renaming, which the publish step (and nothing else) reads: it stops at
-  that point, says so on stderr, and waits to be killed. The test also checks
-  the temporary file is there, so the kill really did come mid-publication.
+  renaming it into place: the run (of the `republish` job: the publish step
+  alone) is started with QA_FAULT_PAUSE_PUBLISH=writing or =renaming, which the
+  publish step (and nothing else) reads: it stops at that point, says so on
+  stderr, and waits to be killed. The test also checks the temporary file is
+  there, so the kill really did come mid-publication.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import signal
@@ -30,6 +38,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -63,19 +72,49 @@ def _publication(home: Home) -> tuple[str, dict[str, int], str]:
     return publication_id, counts, pointer
 
 
-def _start_run(home: Home, job: str = "build_publication", **env: str) -> subprocess.Popen:
+# `qa` stopped halfway through writing a file: when the first file in the folder named
+# first on its command line (a Parquet file or a page; not a `_`-named empty table) is
+# about to be renamed into place, its temporary file is cut to half, as a kill halfway
+# through writing it leaves it, and the process says so on stderr and waits to be
+# killed. A writer that wrote in place, never renaming, would never stop. The rest of
+# the command line is `qa`'s.
+PAUSING_QA = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+
+    folder = Path(sys.argv[1]).resolve()
+    replace = os.replace
+
+    def halfway(src, dst, *args, **kwargs):
+        target = Path(dst).resolve()
+        if target.parent == folder and not target.name.startswith(("_", ".")):
+            os.truncate(src, os.stat(src).st_size // 2)
+            sys.__stderr__.write(f"paused writing {target}\\n")
+            sys.__stderr__.flush()
+            time.sleep(600)
+        return replace(src, dst, *args, **kwargs)
+
+    os.replace = halfway
+
+    from dagster_project.cli import main
+
+    sys.exit(main(sys.argv[2:]))
+    """
+)
+
+
+def _start_run(
+    home: Home, job: str = "build_publication", stop_in: Path | None = None, **env: str
+) -> subprocess.Popen:
+    """`qa run` of `job`; with `stop_in`, stopping halfway through its first file there."""
+    qa = (
+        [sys.executable, "-c", PAUSING_QA, str(stop_in)]
+        if stop_in
+        else [sys.executable, "-m", "dagster_project.cli"]
+    )
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dagster_project.cli",
-            "--quiet",
-            "run",
-            "--home",
-            str(home.root),
-            "--job",
-            job,
-        ],
+        [*qa, "--quiet", "run", "--home", str(home.root), "--job", job],
         cwd=REPO_ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
@@ -98,17 +137,48 @@ def _leftovers(home: Home) -> list[str]:
     )
 
 
+def _checksums(folder: Path) -> dict[str, str]:
+    """Every file a reader would open, by path: none with a hidden (temporary) name."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    }
+
+
+def _runs_in_progress(home: Home) -> list[str]:
+    """Runs the home's Dagster instance still counts as going (it runs one at a time)."""
+    with dg.DagsterInstance.from_config(str(home.dagster)) as instance:
+        return [
+            r.dagster_run.run_id
+            for r in instance.get_run_records(
+                dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
+            )
+        ]
+
+
 def _assert_next_run_publishes(home: Home, before: tuple[str, dict[str, int], str]) -> None:
-    """The run after a killed one completes, clears what was left, and (same inputs, so
-    idempotent) publishes the same rows as the publication before."""
+    """The run after the killed ones completes, clears what they left, marks them failed
+    so the instance's queue moves again, and (same inputs, so idempotent) publishes the
+    same rows as the publication before and renders the same pages."""
     rows_before = _published_rows(home)
-    outcome = run_pipeline(home, job_name="build_publication")
+    site_before = _checksums(home.site)
+    killed = _runs_in_progress(home)
+    outcome = run_pipeline(home, job_name="build_without_pdfs")
     assert outcome.success, outcome.failures
     after = _publication(home)
     assert after[0] != before[0] and after[2] == after[0]
     assert after[1] == before[1], "the same inputs publish the same tables and rows"
     assert _leftovers(home) == [], "the next publish clears what the killed one left"
     _assert_same_rows(rows_before, _published_rows(home))
+    assert sorted(outcome.abandoned) == sorted(killed) and _runs_in_progress(home) == []
+    partial = [*home.raw.rglob("*.tmp"), *home.quarantine.rglob("*.tmp")]
+    assert partial == [], "half-written Parquet is cleared"
+    # The data dictionary is dbt's, stamped with when it was generated.
+    assert {p: c for p, c in _checksums(home.site).items() if not p.startswith("docs/")} == {
+        p: c for p, c in site_before.items() if not p.startswith("docs/")
+    }
 
 
 def _kill_during_dbt(home: Home) -> None:
@@ -130,6 +200,46 @@ def _kill_during_dbt(home: Home) -> None:
         _kill(run)
 
 
+def _kill_while_writing(home: Home, job: str, folder: Path) -> None:
+    """Kill a run of `job` halfway through the first file it writes in `folder`."""
+    run = _start_run(home, job, stop_in=folder)
+    try:
+        assert run.stderr is not None
+        said: list[str] = []
+        for line in run.stderr:  # ends if the run ends without pausing
+            said.append(line)
+            if "paused writing" in line:
+                break
+        assert said and "paused writing" in said[-1], f"the run wrote nothing in {folder}: {said}"
+        half = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+        assert half, f"no half-written file in {folder}"
+    finally:
+        _kill(run)
+
+
+def _kill_during_ingest(home: Home) -> None:
+    """Halfway through parsing a PROMs file, as when it has just been delivered."""
+    folder = home.incoming / "proms_records"
+    for parsed in folder.glob("*.parquet"):
+        parsed.unlink()
+    _kill_while_writing(home, "build_publication", folder)
+
+
+def _kill_during_validation(home: Home) -> None:
+    """Halfway through writing a validated PROMs file, its validation to be done again."""
+    folder = home.raw / "proms_records"
+    for record in folder.glob("*.json"):
+        record.unlink()
+    _kill_while_writing(home, "build_publication", folder)
+
+
+def _kill_during_documents(home: Home) -> None:
+    """Halfway through the last provider's Quality Account, every other's already rewritten
+    (the documents alone: the `quality_accounts` job, from the current publication)."""
+    last = sorted(home.site.glob("*/*/quality-account.html"))[-1]
+    _kill_while_writing(home, "quality_accounts", last.parent)
+
+
 def _kill_while_publishing(home: Home, moment: str) -> None:
     # The publication step alone (the `republish` job): the same code as in a whole run,
     # without a dbt build before it that the kill does not need.
@@ -148,19 +258,27 @@ def _kill_while_publishing(home: Home, moment: str) -> None:
 
 
 def test_killed_runs_leave_the_publication_whole_and_the_next_run_completes(home):
-    """Killed while writing the new publication, between writing and renaming it, and
-    during dbt: after each, readers see the previous publication, whole. One run after
-    all three completes (each kill leaves its own debris, which it must clear)."""
+    """Killed at every stage: writing a Quality Account, writing the new publication,
+    between writing and renaming it, parsing a file, writing a validated file, and during
+    dbt. After each, readers see the previous publication and site, whole and unchanged
+    to the byte. One run after all of them completes (each kill leaves its own debris,
+    which it must clear)."""
     before = _publication(home)
-    # The publication-step kills first, while the warehouse they publish from is whole;
+    published, site = _checksums(home.published), _checksums(home.site)
+    # The kills at publication and documents first, while the warehouse they read is whole;
     # the kill during dbt last, since it may leave the warehouse mid-build.
     for moment, kill in (
+        ("documents", _kill_during_documents),
         ("writing", lambda h: _kill_while_publishing(h, "writing")),
         ("renaming", lambda h: _kill_while_publishing(h, "renaming")),
+        ("ingest", _kill_during_ingest),
+        ("validation", _kill_during_validation),
         ("during dbt", _kill_during_dbt),
     ):
         kill(home)
         assert _publication(home) == before, f"killed {moment}: the publication changed"
+        assert _checksums(home.published) == published, f"killed {moment}: a file changed"
+        assert _checksums(home.site) == site, f"killed {moment}: the site changed"
     _assert_next_run_publishes(home, before)
 
 
