@@ -23,8 +23,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Test files spread over the machine's cores (at most four), each file whole on one worker
+# so a module's shared home is built once.
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
 # The quick loop while changing code: unit tests and dbt's unit tests (about two minutes).
 test-fast: install lint

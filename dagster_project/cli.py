@@ -23,7 +23,8 @@ DEFAULT_YEARS = "2023-24,2024-25"
 
 
 def _console(quiet: bool) -> Console:
-    return Console(stderr=True, quiet=quiet, highlight=False)
+    # Never wrapped: a path or a file's name broken across lines cannot be copied.
+    return Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
 
 
 def _synth(
