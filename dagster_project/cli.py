@@ -504,7 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and the first rows). Nothing is written to the home. Exit status: 0 nothing would "
         "be quarantined, 1 rows would be, 2 the file cannot be read or recognised.",
     )
-    validate.add_argument("file", help="a .csv, .zip or .xlsx file as the publisher ships it")
+    validate.add_argument(
+        "file", help="a .csv, .zip, .xlsx, .xlsm or .ods file as the publisher ships it"
+    )
     validate.add_argument("--feed", help="the feed to read it as, when several feeds recognise it")
     validate.set_defaults(func=cmd_validate)
 

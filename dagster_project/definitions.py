@@ -12,6 +12,7 @@ import dagster as dg
 
 from dagster_project.ingest.assets import INGEST_ASSETS
 from dagster_project.ingest.checks import REISSUE_CHECKS
+from dagster_project.ingest.reconciliation import NATIONAL_CHECKS
 from dagster_project.partitions import FINANCIAL_YEARS
 from dagster_project.publish.assets import publish_assets
 from dagster_project.resources import HomeResource
@@ -92,8 +93,9 @@ def defs() -> dg.Definitions:
             build_warehouse_models(),
             *publish_assets(published_model_keys()),
         ],
-        # A re-issue that leaves out organisations its predecessor had (ingest/checks.py).
-        asset_checks=REISSUE_CHECKS,
+        # A re-issue that leaves out organisations its predecessor had (ingest/checks.py);
+        # a national figure its organisations do not add up to (ingest/reconciliation.py).
+        asset_checks=[*REISSUE_CHECKS, *NATIONAL_CHECKS],
         jobs=JOBS,
         schedules=build_schedules(build_everything),
         sensors=[build_landing_sensor(build_everything)],

@@ -32,6 +32,7 @@ import re
 
 import pandas as pd
 
+from dagster_project.figures import ungroup
 from dagster_project.ingest import reference
 from dagster_project.ingest.calendar import month_number
 from dagster_project.ingest.landing import STAMP_COLUMNS, LandingCsv, LandingFileError, stamp
@@ -120,9 +121,6 @@ _METRIC_ALIASES = {
     "coca": "community_onset_community_associated",
 }
 
-_GROUPED_NUMBER = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f,]\d{3})+$")
-_GROUP_SEPARATOR = re.compile(r"[ \u00a0\u202f,]")
-
 
 # --------------------------------------------------------------------------- values
 
@@ -171,13 +169,14 @@ def archive_metric(title: str) -> str:
 def clean_figure(text: str | None) -> str | None:
     """A count as published, without padding or thousands separators; blank -> None.
 
-    Only digits in groups of three lose their separators (` 3 231 ` -> `3231`);
-    anything else (`*`, `n/a`, `1.5`) is kept so validation can reject it.
+    Only digits in groups of three lose their separators (` 3 231 ` -> `3231`, as every
+    feed's figures do: dagster_project/figures.py); anything else (`*`, `n/a`, `1.5`) is
+    kept so validation can reject it.
     """
     value = (text or "").strip()
     if not value:
         return None
-    return _GROUP_SEPARATOR.sub("", value) if _GROUPED_NUMBER.match(value) else value
+    return ungroup(value)
 
 
 def _iso_month(year: int, month: int) -> str:

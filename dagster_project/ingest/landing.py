@@ -2,7 +2,9 @@
 
 A checksum is taken of the extracted CSV bytes, not of the zip, so the same
 data re-zipped (or shipped unzipped) is recognised as the same data. Workbooks
-(`.xlsx`, as NHS England publishes KH03) are passed through whole for their
+(`.xlsx`, as NHS England publishes KH03, and `.xlsm`, as it publishes the Friends and Family
+Test, read as data: macros never run; `.ods`, as the CQC publishes survey results) are
+passed through whole for their
 feed to open; asked for text, they are refused like any other binary file.
 
 A plain file on disk is never read whole unless a parser asks for all of it:
@@ -38,7 +40,11 @@ import pandas as pd
 
 from dagster_project.home import DEFAULT_ZIP_MAX_MB, DEFAULT_ZIP_MAX_RATIO, Home, resolve_home
 
-DATA_SUFFIXES = (".csv", ".zip", ".xlsx")
+# `.xlsm`: a workbook with macros (NHS England's FFT files), read as data; the macros are
+# never run (openpyxl does not run them, and they are not even loaded). `.ods`: an
+# OpenDocument spreadsheet (the CQC's survey results), a zip of XML like the others.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+DATA_SUFFIXES = (".csv", ".zip", *WORKBOOK_SUFFIXES)
 _CHUNK = 1 << 20
 _ENCRYPTED = 0x1  # general purpose flag bit 0 of a zip entry
 
@@ -155,7 +161,7 @@ class LandingCsv:
 
     @property
     def is_workbook(self) -> bool:
-        return self.path.suffix.lower() == ".xlsx" and self.member is None
+        return self.path.suffix.lower() in WORKBOOK_SUFFIXES and self.member is None
 
     def header(self) -> list[str]:
         with self.open_binary() as handle:
@@ -251,13 +257,13 @@ def csvs_in(path: Path, limits: ZipLimits | None = None) -> Iterator[LandingCsv]
     suffix = path.suffix.lower()
     if suffix == ".csv":
         yield LandingCsv(path, None)
-    elif suffix == ".xlsx":  # a zip of XML: judged by the same limits before it is opened
+    elif suffix in WORKBOOK_SUFFIXES:  # a zip of XML: judged by the same limits before opening
         _check_workbook(path, limits or ZipLimits.of(resolve_home()))
         yield LandingCsv(path, None)
     elif suffix == ".zip":
         yield from _zip_members(path, limits or ZipLimits.of(resolve_home()))
     else:
-        raise LandingFileError(path.name, "is not a .csv, .zip or .xlsx file")
+        raise LandingFileError(path.name, "is not a .csv, .zip, .xlsx, .xlsm or .ods file")
 
 
 def _zip_members(path: Path, limits: ZipLimits) -> Iterator[LandingCsv]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from dagster_project.ingest.calendar import MONTH_NAMES, month_number
 from dagster_project.ingest.landing import LandingCsv, LandingFileError
-from dagster_project.ingest.tabular import Column, Layout, fold
+from dagster_project.ingest.tabular import Column, Layout, fold, workbook_titles
 
 FFT_SETTINGS: dict[str, tuple[str, ...]] = {
     "inpatient": ("inpatient", "inpatients", "ip"),
@@ -35,8 +35,13 @@ def financial_year_of(year: int, month: int) -> str:
 
 
 def _setting(csv: LandingCsv, preamble: list[list[str]]) -> str:
-    """The FFT setting, from the file name, else from the title lines above the header."""
-    texts = [csv.csv_name.rsplit(".", 1)[0], *(" ".join(line) for line in preamble)]
+    """The FFT setting, from the file name, else from the title lines above the header or
+    atop a workbook's sheets."""
+    texts = [
+        csv.csv_name.rsplit(".", 1)[0],
+        *(" ".join(line) for line in preamble),
+        *workbook_titles(csv),
+    ]
     for text in texts:
         words = f" {fold(text.replace('_', ' ').replace('-', ' '))} "
         for setting, names in FFT_SETTINGS.items():
@@ -79,8 +84,10 @@ def _fft_month(year_label: object, period: object, fallback: str | None) -> str 
 
 
 def _file_month(csv: LandingCsv, preamble: list[list[str]]) -> str | None:
-    """The month a file's name states, else its title lines (`Period: August 2024`)."""
-    for text in (csv.csv_name.rsplit(".", 1)[0], *(" ".join(line) for line in preamble)):
+    """The month a file's name states, else its title lines (`Period: August 2024`), else
+    the titles atop a workbook's sheets."""
+    names = (csv.csv_name.rsplit(".", 1)[0], *(" ".join(line) for line in preamble))
+    for text in (*names, *workbook_titles(csv)):
         month = _month_in(text)
         if month:
             return month
@@ -213,6 +220,22 @@ STAFF_SURVEY = Layout(
     derived=("financial_year",),
 )
 
+# The NRLS's degrees of harm as its publications spell them (No harm, Low harm, Moderate harm,
+# Severe harm, Death), in the project's words; any other word stays as written, for the
+# suite to quarantine rather than guess.
+_HARM = {
+    "no harm": "No harm", "none": "No harm", "low": "Low", "low harm": "Low",
+    "moderate": "Moderate", "moderate harm": "Moderate", "severe": "Severe",
+    "severe harm": "Severe", "death": "Death",
+}  # fmt: skip
+
+
+def _finish_incidents(frame: pd.DataFrame, csv: LandingCsv, _: list[list[str]]) -> pd.DataFrame:
+    """The degree of harm in the project's words, whichever of the NRLS's it was written in."""
+    frame["degree_of_harm"] = [_HARM.get(fold(h), h) for h in frame["degree_of_harm"]]
+    return frame
+
+
 INCIDENTS = Layout(
     kind="incidents",
     table="incidents",
@@ -225,17 +248,61 @@ INCIDENTS = Layout(
         Column("degree_of_harm", ("degree of harm", "harm")),
         Column("never_event_type", ("never event type", "never event"), required=False),
     ),
+    finish=_finish_incidents,
 )
 
+
+def _vte_month(text: object) -> str | None:
+    """`2024-07-01` (NHS England's CSV) or `01/07/2024` -> `2024-07-01`; None otherwise."""
+    value = str(text or "").strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-01(?:[ T]00:00(?::00)?)?", value)
+    if iso and 1 <= int(iso.group(2)) <= 12:
+        return f"{iso.group(1)}-{iso.group(2)}-01"
+    british = re.fullmatch(r"0?1/(\d{1,2})/(\d{4})", value)
+    if british and 1 <= int(british.group(1)) <= 12:
+        return f"{british.group(2)}-{int(british.group(1)):02d}-01"
+    return None
+
+
+def _vte_quarter(month: str) -> str:
+    """`2024-07-01` -> `2024-25 Q2`: the financial year's quarter the month falls in."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{financial_year_of(year, number)} Q{(number - 4) % 12 // 3 + 1}"
+
+
+def _finish_vte(frame: pd.DataFrame, csv: LandingCsv, _: list[list[str]]) -> pd.DataFrame:
+    """NHS England's file has a row per provider and month (`date`, the first of the month):
+    the month is kept as published where it cannot be read, and gives the quarter where the
+    file has no quarter column, so a month that cannot be placed is quarantined by the
+    quarter's rules rather than guessed."""
+    months = [_vte_month(m) for m in frame["month"]]
+    frame["month"] = [m or raw for m, raw in zip(months, frame["month"], strict=True)]
+    frame["quarter"] = [
+        q if q is not None or m is None else _vte_quarter(m)
+        for q, m in zip(frame["quarter"], months, strict=True)
+    ]
+    return frame
+
+
+# The project's extract (one row per provider and quarter) and NHS England's quarterly
+# publication since the collection restarted in April 2024 (one row per provider and month:
+# `org_code`, `number_of_vte_assessed_admissions`, `total_admissions`, `date`; its
+# percentage, region and operator columns are not read, since they follow from the counts
+# and the register).
 VTE = Layout(
     kind="vte",
     table="vte_assessments",
     columns=(
         _CODE,
-        Column("quarter", ("quarter", "period")),
+        Column("quarter", ("quarter", "period"), required=False),
+        Column("month", ("date", "month", "month start"), required=False),
         Column("admitted", ("admitted", "admissions", "total admissions")),
-        Column("risk_assessed", ("risk assessed", "assessed")),
+        Column(
+            "risk_assessed",
+            ("risk assessed", "assessed", "number of vte assessed admissions"),
+        ),
     ),
+    finish=_finish_vte,
 )
 
 

@@ -6,6 +6,8 @@ the first twelve matter here; later fields come and go between extracts.
 
 from __future__ import annotations
 
+import csv as csvlib
+import io
 import re
 
 import pandas as pd
@@ -33,8 +35,17 @@ _DATE = re.compile(r"^\d{8}$")
 
 
 def looks_like_ods(csv: LandingCsv) -> bool:
-    """Headerless, at least twelve fields, an ODS code first and a date where ODS puts one."""
-    first = csv.header()
+    """Headerless, at least twelve fields, an ODS code first and a date where ODS puts one.
+
+    The first row is read as CSV: later extracts quote every field, and an address with a
+    comma in it (`"2ND FLOOR, MORSTON HOUSE"`) must not move the date along.
+    """
+    with csv.open_binary() as handle:
+        head = handle.read(64 * 1024)
+    if b"\x00" in head:
+        return False
+    text = head.decode("utf-8-sig", errors="replace")
+    first = [cell.strip() for cell in next(csvlib.reader(io.StringIO(text)), [])]
     return (
         len(first) >= len(ODS_COLUMNS)
         and bool(_ODS_CODE.match(first[0]))

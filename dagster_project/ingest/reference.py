@@ -14,7 +14,7 @@ from pathlib import Path
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 # Seeds a parser reads: a change to one re-parses the files it applies to.
-SEEDS_READ = ("hcai_organisms.csv", "hcai_metrics.csv")
+SEEDS_READ = ("hcai_organisms.csv", "hcai_metrics.csv", "survey_questions.csv")
 
 
 def _pairs(name: str, key: str, value: str) -> dict[str, str]:
@@ -33,3 +33,17 @@ def hcai_metrics() -> dict[str, str]:
     """A published metric in snake case (`hospital_onset_healthcare_associated`) -> its code
     (`hoha`); a metric the seed does not name keeps its snake-case name."""
     return _pairs("hcai_metrics.csv", "source_metric", "metric")
+
+
+@cache
+def survey_questions(survey: str, year: int) -> dict[str, tuple[str, str]]:
+    """The project's column (`recommend_care`, `q1`) -> (the publisher's question number,
+    its wording) in one survey year: surveys renumber their questions from year to year, so
+    which one feeds an indicator is reference data with a source, not code. Empty for a
+    year the seed does not cover."""
+    with (SEEDS_DIR / "survey_questions.csv").open(newline="", encoding="utf-8") as handle:
+        return {
+            row["item"]: (row["question"], row["question_text"])
+            for row in csv.DictReader(handle)
+            if row["survey"] == survey and int(row["survey_year"]) == year
+        }

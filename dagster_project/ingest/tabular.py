@@ -26,7 +26,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, zip_longest
 
@@ -49,7 +49,14 @@ HEADER_SEARCH_ROWS = 40
 BATCH_ROWS = 200_000
 NATIONAL_CODE = "ENG"
 NATIONAL_NAMES = frozenset(
-    {"england", "england total", "total", "totals", "grand total", "national", "all"}
+    {"england", "england total", "total", "totals", "grand total", "national", "all",
+     "england including independent sector providers"}
+)  # fmt: skip
+# Rows that re-add rows the file gives in full (NHS England's FFT workbook: England without
+# the independent sector, the sum of the rows on show): skipped and counted, never loaded,
+# as they are no organisation and would count each one twice.
+SUBTOTAL_NAMES = frozenset(
+    {"england excluding independent sector providers", "selection excluding suppressed data"}
 )
 _NOTES_LISTED = 5
 
@@ -149,6 +156,11 @@ def _cell_value(cell: object) -> object:
 def _workbook_rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[object]]]:
     """(sheet row, cells) of the first sheet holding the layout's header, preferred sheets
     (`layout.sheets`, matched anywhere in the sheet name, folded) first."""
+    if csv.path.suffix.lower() == ".ods":  # OpenDocument (the CQC's survey results)
+        from dagster_project.ingest.opendocument import sheet_rows
+
+        yield from sheet_rows(csv, layout)
+        return
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(csv.data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -164,7 +176,7 @@ def _workbook_rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[
             # Some writers record a wrong used range (`A1`), which would cut reading short.
             sheet.reset_dimensions()
             head = islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS)
-            if any(layout.match(list(r)) for r in head):
+            if header_rows(enumerate(head, start=1), layout) is not None:
                 for number, row in enumerate(sheet.iter_rows(), start=1):
                     yield number, [_cell_value(c) for c in row]
                 return
@@ -177,20 +189,74 @@ def _workbook_rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, list[
         workbook.close()
 
 
+_TITLE_ROWS = 3
+_titles: dict[str, tuple[str, ...]] = {}
+
+
+def workbook_titles(csv: LandingCsv) -> tuple[str, ...]:
+    """The text of each sheet's first rows: a workbook may name its month and setting only on
+    a cover sheet (NHS England's FFT workbook: `Inpatient Friends and Family Test (FFT) Data -
+    July 2025` atop `Notes`), not above the table. Read once per file."""
+    if not csv.is_workbook:
+        return ()
+    if csv.sha256 not in _titles:
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(csv.data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+            return ()
+        try:
+            found = []
+            for sheet in book.worksheets:
+                for row in sheet.iter_rows(max_row=_TITLE_ROWS, values_only=True):
+                    found += [c.strip() for c in row if isinstance(c, str) and c.strip()]
+        finally:
+            book.close()
+        _titles.clear()  # one file at a time: the cache is for its batches
+        _titles[csv.sha256] = tuple(found)
+    return _titles[csv.sha256]
+
+
 def rows(csv: LandingCsv, layout: Layout) -> Iterator[tuple[int, Sequence[object]]]:
     """(line or sheet row number, cells) of the file, streamed."""
     return _workbook_rows(csv, layout) if csv.is_workbook else csv.rows()
 
 
-def find_header(csv: LandingCsv, layout: Layout) -> tuple[int, dict[int, str]] | None:
-    """The header's row number and columns, if this file is of `layout`."""
-    for number, cells in rows(csv, layout):
+def _blank(cell: object) -> bool:
+    return cell is None or not str(cell).strip()
+
+
+def _joined(upper: Sequence[object], lower: Sequence[object]) -> list[object]:
+    """Two header rows read as one: the lower row's label where it has one, else the upper's."""
+    width = max(len(upper), len(lower))
+    cells = [*lower, *[None] * (width - len(lower))]
+    return [upper[i] if _blank(c) and i < len(upper) else c for i, c in enumerate(cells)]
+
+
+def header_rows(
+    numbered: Iterable[tuple[int, Sequence[object]]], layout: Layout
+) -> tuple[int, int, dict[int, str]] | None:
+    """(first row, last row, columns) of the layout's header: one row, or two where the
+    publisher spreads it over two (NHS England's FFT workbook: `Breakdown of Responses`
+    over `Very Good` ... `Don't Know`, the other labels above, beside the blanks)."""
+    above: tuple[int, Sequence[object]] | None = None
+    for number, cells in numbered:
         if number > HEADER_SEARCH_ROWS:
             return None
-        columns = layout.match(cells)
+        columns = layout.match(list(cells))
         if columns:
-            return number, columns
+            return number, number, columns
+        if above is not None:
+            columns = layout.match(_joined(above[1], cells))
+            if columns:
+                return above[0], number, columns
+        above = (number, cells)
     return None
+
+
+def find_header(csv: LandingCsv, layout: Layout) -> tuple[int, dict[int, str]] | None:
+    """The header's (last) row number and columns, if this file is of `layout`."""
+    found = header_rows(rows(csv, layout), layout)
+    return None if found is None else (found[1], found[2])
 
 
 @dataclass
@@ -198,6 +264,11 @@ class ParseCounts:
     rows: int = 0
     notes: int = 0
     note_lines: list[int] = field(default_factory=list)
+    subtotal_lines: list[int] = field(default_factory=list)
+
+    def subtotal(self, number: int) -> None:
+        """Count a subtotal row the file also gives in full (a handful a file at most)."""
+        self.subtotal_lines.append(number)
 
     def note(self, number: int) -> None:
         """Count a note line; only the first few line numbers are kept (for the message)."""
@@ -206,11 +277,18 @@ class ParseCounts:
             self.note_lines.append(number)
 
     def describe(self) -> str:
-        if not self.notes:
-            return ""
-        lines = ", ".join(str(n) for n in self.note_lines)
-        more = "" if self.notes <= _NOTES_LISTED else f" and {self.notes - _NOTES_LISTED} more"
-        return f"{self.notes} note line(s) without data skipped (line {lines}{more})"
+        parts = []
+        if self.notes:
+            lines = ", ".join(str(n) for n in self.note_lines)
+            more = "" if self.notes <= _NOTES_LISTED else f" and {self.notes - _NOTES_LISTED} more"
+            parts.append(f"{self.notes} note line(s) without data skipped (line {lines}{more})")
+        if self.subtotal_lines:
+            lines = ", ".join(str(n) for n in self.subtotal_lines[:_NOTES_LISTED])
+            parts.append(
+                f"{len(self.subtotal_lines)} subtotal row(s) of rows given in full skipped "
+                f"(line {lines})"
+            )
+        return "; ".join(parts)
 
 
 @dataclass
@@ -239,14 +317,15 @@ def parse_batches(
     time, column by column, which is what makes a file of millions of lines affordable.
     """
     counts = counts if counts is not None else ParseCounts()
-    found = find_header(csv, layout)
+    found = header_rows(rows(csv, layout), layout)
     if found is None:
         raise LandingFileError(csv.source, f"has no {layout.kind} header row")
-    header, columns = found
+    first, header, columns = found
     preamble: list[list[str]] = []
     # Where each canonical column sits; an optional column the file lacks is left blank.
     where = {name: index for index, name in columns.items()}
     code_index = where[layout.code_column]
+    name_index = where.get(layout.name_column) if layout.name_column else None
     # Rows as cell texts, blank as "": a CSV row's cells are text already.
     plain = not csv.is_workbook
     numbers: list[int] = []
@@ -277,14 +356,23 @@ def parse_batches(
     last: Sequence[str] = ()
     for number, raw in rows(csv, layout):
         if number <= header:
-            if number < header:
+            if number < first:
                 preamble.append([c for c in (_cell_text(v) for v in raw) if c])
-            else:
-                width = header_width(raw)
+            else:  # a header over two rows is as wide as the wider of them
+                width = max(width, header_width(raw))
             continue
         # Tuples of text, which the cyclic collector soon stops tracking (lists it would walk
         # over and over while a batch of them is held).
         cells = tuple(map(strip, raw)) if plain else tuple(_cell_text(v) or "" for v in raw)
+        code = _at(cells, code_index)
+        if not code and _is_subtotal(cells, name_index):
+            counts.subtotal(number)
+            last = ()
+            continue
+        if code == "-" and all(c in ("", "-") for c in cells):  # a rule drawn with dashes
+            counts.note(number)
+            last = ()
+            continue
         if cells.count("") >= len(cells) - 1:  # a blank line, a note, or a row of one value
             filled = [c for c in cells if c]
             if not filled:
@@ -370,6 +458,12 @@ def _is_note(filled: list[str], code: str | None) -> bool:
     if len(filled) != 1 or _looks_like_figure(filled[0]):
         return False
     return code is None or re.fullmatch(r"[A-Za-z0-9]+", code) is None
+
+
+def _is_subtotal(cells: Sequence[str], name_index: int | None) -> bool:
+    """A row re-adding rows given in full (SUBTOTAL_NAMES), by its name or first cell."""
+    name = _at(cells, name_index) or next((c for c in cells if c), "")
+    return fold(name) in SUBTOTAL_NAMES
 
 
 def _is_national(code: str | None, name: str | None, first: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.feeds.catalogue import FEEDS, TABLES
+from dagster_project.figures import ungroup_frame
 from dagster_project.home import Home
 from dagster_project.ingest.run import IngestReport, incoming_file, read_manifest
 from dagster_project.ingest.supersession import period_of, superseded_file
@@ -48,6 +49,7 @@ from dagster_project.validation.suites import (
 )
 
 BATCH_ROWS = 250_000
+NUMERIC = frozenset({"Int16", "Int64", "Float64"})
 
 
 @dataclass
@@ -235,6 +237,8 @@ def validate_file(
     judged against `register` where one is given."""
     suite = load_suite(suite_name)
     spec = TABLES[table]
+    # Figures with thousands separators (`1,234`) are read as numbers, in every feed.
+    frame = ungroup_frame(frame, [c for c, t in spec.columns.items() if t in NUMERIC])
     checked = spec.derive(frame) if spec.derive else frame
     if register is not None:
         checked = checked.assign(

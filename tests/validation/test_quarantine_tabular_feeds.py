@@ -171,7 +171,7 @@ PLANTED: dict[str, Planted] = {
             row("RA2,2024-25 Q1,1000,950"),
             row("RB1,2024 Q1,1000,950", "quarter_shape"),
             row("RC1,,1000,950", "quarter_present"),
-            row('RD1,2024-25 Q1,"1,000",950', "admitted_count"),
+            row('RD1,2024-25 Q1,"1000,5",950', "admitted_count"),  # a decimal comma
             row("RE1,2024-25 Q1,800,900", "assessed_within_admitted"),
             row("RF1,2024-25 Q1,800,", "risk_assessed_present"),
             row(",2024-25 Q1,800,700", "organisation_code_present"),

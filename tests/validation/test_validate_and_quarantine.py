@@ -129,7 +129,7 @@ def test_a_zipped_file_is_named_by_its_member(delivery, home, capsys, tmp_path):
     [
         ("Mystery Extract.csv", b"Colour,Shape\nred,square\n", "header not recognised"),
         ("pack.zip", b"PK\x03\x04 not really a zip", "zip"),
-        ("notes.txt", b"hello\n", "is not a .csv, .zip or .xlsx file"),
+        ("notes.txt", b"hello\n", "is not a .csv, .zip, .xlsx, .xlsm or .ods file"),
     ],
 )
 def test_unreadable_files_exit_2_naming_the_file(home, capsys, tmp_path, name, data, problem):
