@@ -16,11 +16,11 @@ from functools import cached_property
 
 from markupsafe import Markup, escape
 
+from dagster_project.publish.figures import format_number
+
 # Funnel-plot multipliers used by NHS Digital for PROMs outlier status.
 Z_95 = 1.959964
 Z_998 = 3.090232
-
-MINUS = "\u2212"
 
 WIDTH, HEIGHT = 680, 480
 LEFT, RIGHT, TOP, BOTTOM = 76, 24, 16, 110  # margins around the plotting area
@@ -33,14 +33,6 @@ GREY = "#768692"
 DARK = "#212B32"
 LIMIT_95 = "#425563"
 HIGHLIGHT = "#AE2573"
-
-
-def format_number(value: float, decimals: int) -> str:
-    """Fixed decimals, thousands separators and a true minus sign (read as "minus")."""
-    text = f"{value:,.{decimals}f}"
-    if text.startswith("-"):
-        text = text[1:] if float(text[1:].replace(",", "")) == 0 else MINUS + text[1:]
-    return text
 
 
 def control_limits(centre: float, sd: float, records: int, z: float) -> tuple[float, float]:
@@ -92,11 +84,18 @@ class _Axis:
         return max(0, -math.floor(math.log10(self.step) + 1e-9))
 
 
+def padded_floor(lo: float, pad: float) -> float:
+    """The axis's lower end: `lo - pad`, but never below zero when nothing plotted is,
+    so a percentage, rate or count (which cannot be negative) never gets a negative
+    tick; a measure with negative values (a health gain can fall) keeps its padding."""
+    return lo - pad if lo < 0 else max(0.0, lo - pad)
+
+
 def _nice_axis(lo: float, hi: float, px_lo: float, px_hi: float, target: int = 5) -> _Axis:
     """Round the range out to a 1-2-5 step so tick labels are short and readable."""
     if hi <= lo:
         pad = abs(lo) * 0.1 or 1.0
-        lo, hi = lo - pad, hi + pad
+        lo, hi = padded_floor(lo, pad), hi + pad
     raw = (hi - lo) / target
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if raw <= m * magnitude * (1 + 1e-9))
@@ -120,6 +119,8 @@ class FunnelPlot:
     centre: float
     sd: float | None
     decimals: int
+    # What the centre line is, in the legend: England's figure unless it is not.
+    centre_label: str = "England"
 
     @classmethod
     def build(
@@ -173,7 +174,7 @@ class FunnelPlot:
             values += control_limits(self.centre, self.sd, self._min_records, Z_998)
         lo, hi = min(values), max(values)
         pad = (hi - lo) * 0.05
-        return _nice_axis(lo - pad, hi + pad, PLOT_Y1, PLOT_Y0, target=6)
+        return _nice_axis(padded_floor(lo, pad), hi + pad, PLOT_Y1, PLOT_Y0, target=6)
 
     def _limit_path(self, z: float, side: int) -> str:
         """Limit curve from the smallest plotted provider to the right edge (log spaced)."""
@@ -250,19 +251,24 @@ class FunnelPlot:
             f'<circle cx="{_c(LEFT + 6)}" cy="{row}" r="3.5" fill="{GREY}"/>'
             f'<text x="{_c(LEFT + 16)}" y="{text_y}">Other providers</text>'
         ]
-        for x0, colour, dash, label in (
-            (LEFT + 140, BLUE, "", "England (centre line)"),
+        # Each key starts where it always has, or further right after a longer label than
+        # "England (centre line)" (about 6.6 pixels a character at 12 pixels).
+        x0 = LEFT + 140.0
+        for start, colour, dash, label in (
+            (LEFT + 140, BLUE, "", f"{self.centre_label} (centre line)"),
             (LEFT + 330, LIMIT_95, "6 4", "95% limits"),
             (LEFT + 450, DARK, "2 3", "99.8% limits"),
         ):
             if dash and not (self.has_998 if dash == "2 3" else self.has_limits):
                 continue
+            x0 = max(float(start), x0)
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             items.append(
                 f'<line x1="{_c(x0)}" y1="{row}" x2="{_c(x0 + 28)}" y2="{row}" '
                 f'stroke="{colour}" stroke-width="2"{dash_attr}/>'
                 f'<text x="{_c(x0 + 34)}" y="{text_y}">{label}</text>'
             )
+            x0 += 34 + len(label) * 6.6 + 16
         return f'<g class="funnel-legend" font-size="12" fill="{DARK}">{"".join(items)}</g>'
 
     # -- the highlighted provider and the text alternative ------------------------------

@@ -24,6 +24,7 @@ from dagster_project.publish.funnel_svg import (
     _c,
     _nice_axis,
     format_number,
+    padded_floor,
 )
 
 
@@ -44,6 +45,9 @@ class IndicatorFunnel(FunnelPlot):
     limits: tuple[LimitPoint, ...] = ()
     value_label: str = ""
     denominator_label: str = "Denominator"
+    # The centre line in words, mid-sentence: England's figure from the publisher's file,
+    # or the pooled value of the providers in this publication (never called England's).
+    centre_words: str = "the national value"
 
     @classmethod
     def for_indicator(
@@ -57,6 +61,8 @@ class IndicatorFunnel(FunnelPlot):
         limits: Iterable[LimitPoint],
         centre: float,
         decimals: int,
+        centre_label: str = "England",
+        centre_words: str = "the national value",
     ) -> IndicatorFunnel:
         return cls(
             slug=slug,
@@ -69,6 +75,8 @@ class IndicatorFunnel(FunnelPlot):
             limits=tuple(sorted(limits, key=lambda p: (p.records, p.code))),
             value_label=f"{name} ({unit})",
             denominator_label="Denominator (cases, patients or bed days)",
+            centre_label=centre_label,
+            centre_words=centre_words,
         )
 
     @property
@@ -96,7 +104,7 @@ class IndicatorFunnel(FunnelPlot):
             values += [v for v in (limit.lower_998, limit.upper_998) if v is not None]
         lo, hi = min(values), max(values)
         pad = (hi - lo) * 0.05
-        return _nice_axis(lo - pad, hi + pad, PLOT_Y1, PLOT_Y0, target=6)
+        return _nice_axis(padded_floor(lo, pad), hi + pad, PLOT_Y1, PLOT_Y0, target=6)
 
     def _limit_path(self, z: float, side: int) -> str:
         def level(limit: LimitPoint) -> float:
@@ -113,7 +121,7 @@ class IndicatorFunnel(FunnelPlot):
         limit = next((p for p in self.limits if p.code == point.code), None)
         if limit is None:
             relation = "above" if point.value > self.centre else "at or below"
-            return f"{relation} the national value (no control limits for this provider)"
+            return f"{relation} {self.centre_words} (no control limits for this provider)"
 
         def f(value: float) -> str:
             return format_number(value, self.decimals + 1)
@@ -136,7 +144,7 @@ class IndicatorFunnel(FunnelPlot):
         text = [
             f"{self.value_label} (vertical axis) against the denominator (horizontal axis) for "
             f"{count:,} provider{'s' if count != 1 else ''}, {self.subject}. The solid centre "
-            f"line is the national value, {format_number(self.centre, self.decimals)}"
+            f"line is {self.centre_words}, {format_number(self.centre, self.decimals)}"
         ]
         if self.has_998:
             text.append("; dashed lines are the 95% limits and dotted lines the 99.8% limits.")

@@ -38,6 +38,58 @@ NOUN = {
 }
 WORSE = {True: "lower than expected", False: "higher than expected"}
 MIN_FOR_QUARTILE = 4
+# Methods whose national value is England's own figure from the publisher's file (PROMs
+# England rows, readmissions' England row, SHMI = 1 by construction); every other
+# national value is pooled or averaged over the providers in this publication, which a
+# region-only home is not England.
+ENGLAND_FROM_FILE = frozenset({"shmi_banding", "proms_outlier", "published_interval"})
+PUBLICATION = "Providers in this publication"
+
+
+def national_label(entry: Row) -> str:
+    """What the national column holds for an indicator, as its heading: England (from the
+    file), the objective (a count judged against it) or the providers in this publication."""
+    method = entry.get("method")
+    if method == "objective":
+        return "Objective"
+    return "England" if method in ENGLAND_FROM_FILE else PUBLICATION
+
+
+def national_figure(entry: Row, values: Row | None) -> float | None:
+    """The figure under `national_label`: the provider's objective for a count judged
+    against one, else the national value."""
+    values = values or {}
+    if entry.get("method") == "objective":
+        return values.get("objective")
+    return values.get("national_value")
+
+
+def against(entry: Row) -> str:
+    """The words after a comparison: "against the objective", never "against England"
+    for a count; "against England" only where England's figure is the publisher's."""
+    method = entry.get("method")
+    if method == "objective":
+        return "against the objective"
+    if method in ENGLAND_FROM_FILE:
+        return "against England"
+    if entry.get("compared_within") == "cluster":
+        return "against similar organisations (its NRLS cluster)"
+    return "against the providers in this publication"
+
+
+def compared(entry: Row, comparison: str | None) -> str | None:
+    """A comparison with what it is against ("higher than expected against the
+    objective"); "insufficient data" compares with nothing, so it stands alone."""
+    if comparison is None or comparison == "insufficient data":
+        return comparison
+    return f"{comparison} {against(entry)}"
+
+
+def centre_words(entry: Row) -> tuple[str, str]:
+    """(legend label, words mid-sentence) for a funnel's centre line."""
+    if entry.get("method") in ENGLAND_FROM_FILE:
+        return "England", "England's value from the publisher's file"
+    return "All providers", "the value over all providers in this publication"
 
 
 def decimals(unit: str) -> int:
@@ -84,6 +136,7 @@ class IndicatorBlock:
     funnel_note: str = ""
     trend: Markup | None = None
     trend_note: str = ""
+    national_label: str = "England"
 
 
 @dataclass
@@ -149,14 +202,34 @@ class Indicators:
         return None if row is None else row["comparison"]
 
     def bottom_quartile(self, provider: str, year: str, code: str) -> bool:
-        rows = self.by_indicator_year.get((code, year), [])
+        """In the lowest-performing quarter of its comparator group: at least three
+        quarters of the group did strictly better.
+
+        The tie rule: tied providers share the best place among them (competition
+        ranking, "1224"), so a value equal to the best is never in the lowest quarter,
+        nor is anyone when every provider has the same value (24 providers with no
+        Never Events are all first). Only the comparator group counts (NHS trusts with
+        NHS trusts, as the core indicator tables), and a group of fewer than
+        MIN_FOR_QUARTILE providers has no quarters.
+        """
         entry = self.catalogue.get(code)
         own = self.values.get((provider, year, code))
-        if entry is None or own is None or own["value"] is None or len(rows) < MIN_FOR_QUARTILE:
+        if entry is None or own is None or own["value"] is None:
+            return False
+        group = self._group(provider, year, code)
+        rows = [
+            r
+            for r in self.by_indicator_year.get((code, year), [])
+            if self._group(r["provider_code"], year, code) == group
+        ]
+        if len(rows) < MIN_FOR_QUARTILE:
             return False
         sign = 1 if entry["higher_is_better"] else -1
-        worse = sum(1 for r in rows if sign * r["value"] < sign * own["value"])
-        return worse < math.ceil(len(rows) / 4) and worse < len(rows) - 1
+        better = sum(1 for r in rows if sign * r["value"] > sign * own["value"])
+        return better >= math.ceil(len(rows) * 3 / 4)
+
+    def _group(self, provider: str, year: str, code: str) -> str | None:
+        return (self.core.get((provider, year, code)) or {}).get("comparator_group")
 
     def suggestions(self, provider: str, year: str, provider_name: str) -> list[str]:
         """Indicators where the provider is worse than expected or in the bottom quartile."""
@@ -165,7 +238,7 @@ class Indicators:
             code, name = entry["indicator_code"], entry["indicator_name"]
             comparison = self.comparison(provider, year, code)
             if comparison == WORSE[bool(entry["higher_is_better"])]:
-                out.append(f"{name}: {comparison} against England")
+                out.append(f"{name}: {comparison} {against(entry)}")
             elif self.bottom_quartile(provider, year, code):
                 out.append(f"{name}: in the lowest-performing quarter of providers in {year}")
         return out
@@ -181,13 +254,15 @@ def _core_table(
     last = ind.core.get((provider_code, previous_year, code))
     last_values = ind.values.get((provider_code, previous_year, code))
 
+    objective = entry.get("method") == "objective"
+
     def row(label: str, core: Row | None, values: Row | None, fallback: float | None) -> tuple:
         value = (core or {}).get("value")
         if value is None:
             value = (values or {}).get("value", fallback)
-        national = (core or {}).get("national_value")
+        national = None if objective else (core or {}).get("national_value")
         if national is None:
-            national = (values or {}).get("national_value")
+            national = national_figure(entry, values)
         return (
             Cell(label),
             text((core or {}).get("period_label")),
@@ -201,14 +276,14 @@ def _core_table(
     return DataTable(
         name=f"core-{slug(code)}",
         caption=(
-            f"{entry['indicator_name']} ({unit}): {provider_name} beside the national average "
-            f"and the highest and lowest values among {group}"
+            f"{entry['indicator_name']} ({unit}): {provider_name} beside "
+            f"{_beside(entry)} and the highest and lowest values among {group}"
         ),
         columns=(
             Column("Reporting period"),
             Column("Data period"),
             Column(provider_name, numeric=True),
-            Column("National average", numeric=True),
+            Column(national_label(entry), numeric=True),
             Column("Highest", numeric=True),
             Column("Lowest", numeric=True),
         ),
@@ -222,6 +297,15 @@ def _core_table(
             ),
         ),
     )
+
+
+def _beside(entry: Row) -> str:
+    label = national_label(entry)
+    if label == "Objective":
+        return "its objective"
+    if label == "England":
+        return "England's figure from the publisher's file"
+    return "the value over all providers in this publication"
 
 
 def _previous(year: str) -> str:
@@ -264,6 +348,8 @@ def _funnel(
         limits=limits,
         centre=national,
         decimals=decimals(unit),
+        centre_label=centre_words(entry)[0],
+        centre_words=centre_words(entry)[1],
     )
     comparison = ind.comparison(provider_code, year, code) or "no comparison published"
     highlight = Highlight(provider_code, provider_name, comparison)
@@ -283,7 +369,7 @@ def _trend(
     points = tuple(
         TrendPoint(
             y, ind.values[(provider_code, y, code)]["value"],
-            ind.values[(provider_code, y, code)]["national_value"],
+            national_figure(entry, ind.values[(provider_code, y, code)]),
         )
         for y in years
     )  # fmt: skip
@@ -293,8 +379,14 @@ def _trend(
         provider_name=provider_name,
         points=points,
         decimals=decimals(entry["unit"]),
+        national_label=_trend_label(entry),
     )
     return chart.svg(), ""
+
+
+def _trend_label(entry: Row) -> str:
+    label = national_label(entry)
+    return {"Objective": "the objective", PUBLICATION: "all providers"}.get(label, label)
 
 
 def _others_table(
@@ -311,8 +403,9 @@ def _others_table(
                 Cell(entry["indicator_name"]),
                 Cell(unit),
                 show(values.get("value"), unit, missing_reason(entry, values)),
-                show(values.get("national_value"), unit),
-                text(values.get("comparison"), "no comparison published"),
+                Cell(national_label(entry)),
+                show(national_figure(entry, values), unit),
+                text(compared(entry, values.get("comparison")), "no comparison published"),
             )
         )
     return DataTable(
@@ -322,8 +415,9 @@ def _others_table(
             Column("Indicator"),
             Column("Unit"),
             Column("Value", numeric=True),
-            Column("England", numeric=True),
-            Column("Comparison with England"),
+            Column("Compared with"),
+            Column("Comparator value", numeric=True),
+            Column("Comparison"),
         ),
         rows=tuple(rows),
     )
@@ -358,6 +452,7 @@ def domain_sections(
                     funnel_note=funnel_note,
                     trend=trend,
                     trend_note=trend_note,
+                    national_label=_trend_label(entry),
                 )
             )
         section.others = _others_table(ind, others, provider_code, year, key)
@@ -366,11 +461,20 @@ def domain_sections(
 
 
 def methods(ind: Indicators, provider_code: str, year: str) -> list[tuple[str, str, str]]:
-    """(indicator, source, method) for every indicator the document shows."""
+    """(indicator, source, method) for every indicator the document shows: the method in
+    words (the catalogue's comparison_method), never its code such as rate_funnel."""
     return [
-        (r["indicator_name"], r["source"] or "not recorded", r["method"] or "not recorded")
+        (r["indicator_name"], r["source"] or "not recorded", _method_words(r))
         for r in ind.shown(provider_code, year)
     ]
+
+
+def _method_words(entry: Row) -> str:
+    words = entry.get("comparison_method")
+    if words:
+        return words
+    method = entry.get("method") or ""
+    return method if " " in method else "not recorded"
 
 
 __all__ = ["DOMAINS", "DomainSection", "IndicatorBlock", "Indicators", "domain_sections"]

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.publish import tables
+from dagster_project.publish.names import readable_name
 from dagster_project.publish.tables import Cell, Column, DataTable
 
 ENGLAND = "ENG"
@@ -79,7 +80,7 @@ class PublishedData:
             region = row["region_code"] or UNKNOWN_REGION
             self.providers[code] = Provider(
                 code=code,
-                name=row["provider_name"] or code,
+                name=readable_name(row["provider_name"]) or code,
                 region_code=region,
                 region_name=row["region_name"] or "Region not known",
                 provider_type=row["provider_type"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from dagster_project.publish.names import readable_table
 from dagster_project.publish.published_tables import Row
 from dagster_project.publish.tables import Cell, Column, DataTable
 
@@ -50,10 +51,17 @@ def inputs_table(publication: Row | None) -> DataTable | None:
         return None
     return DataTable(
         name="provenance-input-files",
-        caption="Source files behind this publication, by raw table, with their SHA-256 checksums",
-        columns=(Column("Source file"), Column("Raw table"), Column("SHA-256 checksum")),
+        caption=(
+            "Source files behind this publication, by the data they hold, with their "
+            "SHA-256 checksums"
+        ),
+        columns=(Column("Source file"), Column("Data"), Column("SHA-256 checksum")),
         rows=tuple(
-            (Cell(f.get("source_file", "")), Cell(f.get("table", "")), Cell(f.get("sha256", "")))
+            (
+                Cell(f.get("source_file", "")),
+                Cell(readable_table(f.get("table", "")), value=f.get("table", "")),
+                Cell(f.get("sha256", "")),
+            )
             for f in files
         ),
         group=1,

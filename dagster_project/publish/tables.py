@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from dagster_project.publish.funnel_svg import format_number
+from dagster_project.publish.figures import as_percent, format_number, plain, rounded
 
 
 @dataclass(frozen=True)
@@ -148,19 +148,20 @@ def count(value: float | int | None, reason: str = "not available") -> Cell:
 def number(value: float | None, decimals: int, reason: str = "not available") -> Cell:
     if value is None:
         return Cell(None, reason)
-    return Cell(format_number(value, decimals), value=f"{value:.{decimals}f}")
+    return Cell(format_number(value, decimals), value=plain(value, decimals))
 
 
 def percent(fraction: float | None, reason: str = "not available", decimals: int = 1) -> Cell:
     """A fraction (0.75) shown as a percentage (75.0%)."""
     if fraction is None:
         return Cell(None, reason)
-    shown = format_number(fraction * 100, decimals)
-    return Cell(shown + "%", value=f"{fraction * 100:.{decimals}f}")
+    exact = as_percent(fraction)
+    return Cell(format_number(exact, decimals) + "%", value=plain(exact, decimals))
 
 
 def money(pounds: float | None, reason: str = "not available") -> Cell:
     if pounds is None:
         return Cell(None, reason)
-    sign = "\u2212" if round(pounds) < 0 else ""
-    return Cell(f"{sign}\u00a3{abs(round(pounds)):,}", value=f"{pounds:.2f}")
+    whole = rounded(pounds, 0)
+    sign = "\u2212" if whole < 0 else ""
+    return Cell(f"{sign}\u00a3{abs(whole):,f}", value=plain(pounds, 2))

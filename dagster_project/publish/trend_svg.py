@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from dagster_project.publish.funnel_svg import BLUE, DARK, GREY, _c, _nice_axis, format_number
+from dagster_project.publish.funnel_svg import (
+    BLUE,
+    DARK,
+    GREY,
+    _c,
+    _nice_axis,
+    format_number,
+    padded_floor,
+)
 
 WIDTH, HEIGHT = 560, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 24, 16, 80
@@ -33,25 +41,32 @@ class TrendChart:
     provider_name: str
     points: tuple[TrendPoint, ...]  # in year order
     decimals: int
+    # What the second line is: England's figure, or (where the file carries none) the
+    # providers in this publication, or the objective a count is judged against.
+    national_label: str = "England"
 
     def _values(self) -> list[float]:
         return [v for p in self.points for v in (p.value, p.national) if v is not None]
 
     def title(self) -> str:
         first, last = self.points[0].year, self.points[-1].year
-        return f"Trend: {self.name}, {self.provider_name} and England, {first} to {last}"
+        return (
+            f"Trend: {self.name}, {self.provider_name} and {self.national_label}, {first} to {last}"
+        )
 
     def description(self) -> str:
         def f(value: float | None) -> str:
             return "not available" if value is None else format_number(value, self.decimals)
 
         parts = [
-            f"{p.year}: {self.provider_name} {f(p.value)}, England {f(p.national)}"
+            f"{p.year}: {self.provider_name} {f(p.value)}, {self.national_label} {f(p.national)}"
             for p in self.points
         ]
         return (
             f"{self.name} by financial year; the solid line with circles is "
-            f"{self.provider_name}, the dashed line with squares England. " + "; ".join(parts) + "."
+            f"{self.provider_name}, the dashed line with squares {self.national_label}. "
+            + "; ".join(parts)
+            + "."
         )
 
     def _line(self, values: list[float | None], xs: list[float], y, dash: str, colour: str) -> str:
@@ -73,7 +88,7 @@ class TrendChart:
         values = self._values()
         lo, hi = min(values), max(values)
         pad = (hi - lo) * 0.1 or abs(hi) * 0.1 or 1.0
-        y = _nice_axis(lo - pad, hi + pad, Y1, Y0, target=5)
+        y = _nice_axis(padded_floor(lo, pad), hi + pad, Y1, Y0, target=5)
         count = len(self.points)
         step = (X1 - X0) / max(count, 1)
         xs = [X0 + step * (i + 0.5) for i in range(count)]
@@ -117,7 +132,8 @@ class TrendChart:
             f'y2="{_c(legend_y)}" stroke="{GREY}" stroke-width="2" stroke-dasharray="6 4"/>'
             f'<rect x="{_c(X0 + 270)}" y="{_c(legend_y - 4)}" width="8.00" height="8.00" '
             f'fill="{GREY}"/>'
-            f'<text x="{_c(X0 + 296)}" y="{_c(legend_y + 4)}">England</text></g>'
+            f'<text x="{_c(X0 + 296)}" y="{_c(legend_y + 4)}">'
+            f"{escape(self.national_label)}</text></g>"
         )
         title_id, desc_id = f"trend-{self.slug}-title", f"trend-{self.slug}-desc"
         return Markup(

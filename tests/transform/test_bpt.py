@@ -216,9 +216,9 @@ def test_primary_hip_exactly_on_every_threshold_earns_the_tariff(published):
     assert c["proms_participation"][:2] == (0.5, 0.5)
     assert c["proms_participation"][3] == (
         "PROMs participation: 500 pre-operative questionnaires for 1,000 eligible procedures"
-        " in 2024-25 (50%); at least 50% needed"
+        " in 2024-25 (50.0%); at least 50.0% needed"
     )
-    assert c["njr_compliance"][3] == "NJR compliance: 85% in 2024-25; at least 85% needed"
+    assert c["njr_compliance"][3] == "NJR compliance: 85.0% in 2024-25; at least 85.0% needed"
     # 1,000 spells x GBP 5,000 base; all paid the GBP 550 top-up.
     assert _adjustment(published, "2024-25", "RA1", "primary_hip") == (
         "Y60", 1000, 1000, Decimal("5000000.00"), Decimal("5550000.00"),
@@ -238,14 +238,15 @@ def test_primary_hip_just_under_every_threshold_forgoes_the_tariff(published):
     }
     assert c["proms_participation"][3] == (
         "PROMs participation: 499 pre-operative questionnaires for 1,000 eligible procedures"
-        " in 2024-25 (49.9%); at least 50% needed"
+        " in 2024-25 (49.9%); at least 50.0% needed"
     )
-    assert c["njr_compliance"][3] == "NJR compliance: 84.9% in 2024-25; at least 85% needed"
+    assert c["njr_compliance"][3] == "NJR compliance: 84.99% in 2024-25; at least 85.0% needed"
     assert c["njr_consent_not_recorded"][3] == (
-        "NJR consent not recorded: 15% in 2024-25; below 15% needed"
+        "NJR consent not recorded: 15.0% in 2024-25; below 15.0% needed"
     )
     assert c["cemented_over_70"][3] == (
-        "Cemented or hybrid prostheses in patients over 70: 79.9% in 2024-25; at least 80% needed"
+        "Cemented or hybrid prostheses in patients over 70: 79.99% in 2024-25;"
+        " at least 80.0% needed"
     )
     assert c["proms_not_negative_outlier"][3] == (
         "Oxford Hip Score health gain not a negative outlier: no PROMs records in 2024-25"
@@ -316,7 +317,7 @@ def test_hip_fracture_reasons_count_the_spells_that_failed(published):
     assert len(c) == 8
     assert c["surgery_within_36h"][:3] == (None, 0.75, False)
     assert c["surgery_within_36h"][3] == (
-        "Surgery within 36 hours: 75% of 8 spells; 2 spells waited longer"
+        "Surgery within 36 hours: 75.0% of 8 spells; 2 spells waited longer"
     )
     assert c["orthogeriatric_within_72h"][3] == (
         "Orthogeriatric assessment within 72 hours: 87.5% of 8 spells; 1 spell waited longer"
@@ -329,7 +330,7 @@ def test_hip_fracture_reasons_count_the_spells_that_failed(published):
     )
     assert c["joint_care"][2:] == (
         True,
-        "Admitted under joint orthopaedic and geriatric care: 100% of 8 spells",
+        "Admitted under joint orthopaedic and geriatric care: 100.0% of 8 spells",
     )
     # 3 of 8 spells compliant: 3 x GBP 1,335 earned, 5 x GBP 1,335 forgone.
     assert _adjustment(published, "2024-25", "RA1", "hip_fracture") == (

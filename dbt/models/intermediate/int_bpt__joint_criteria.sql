@@ -143,13 +143,12 @@ judged as (
             else error('Comparison ' || comparison || ' of ' || criterion_code
                 || ' (seeds/bpt_thresholds.csv) has no rule in int_bpt__joint_criteria')
         end as met,
-        -- Percentages for the reasons: one decimal place, rounded down, ".0" dropped.
-        -- Rounding down never shows a value that misses a threshold (a multiple of 0.1%)
-        -- as meeting it: 0.499 is 49.9%, not 50%.
-        regexp_replace(printf('%.1f', floor(seed_threshold * 1000 + 1e-9) / 10), '\.0$', '')
-            || '%' as threshold_text,
-        regexp_replace(printf('%.1f', floor(observed_value * 1000 + 1e-9) / 10), '\.0$', '')
-            || '%' as observed_text
+        -- Percentages for the reasons by the documents' one rounding rule (macro
+        -- percent_text): one decimal place, half away from zero, and a figure that would
+        -- round onto its threshold from the other side keeps the decimals that show the
+        -- side: 0.8499 against 85% is 84.99%, never 85.0%.
+        {{ percent_text('seed_threshold') }} as threshold_text,
+        {{ percent_text('observed_value', 'seed_threshold') }} as observed_text
     from observed
 ),
 

@@ -193,7 +193,8 @@ shmi as (
         'April ' || (year(period_end_month) - 1) || ' to March ' || year(period_end_month)
             || coalesce(' (SHMI published ' || strftime(publication, '%B %Y') || ')', '')
             || coalesce('; palliative care coded for '
-                || round(palliative_care_deaths_pct, 1) || '% of deaths', '') as note
+                || printf('%.1f', {{ round_half_away('palliative_care_deaths_pct', 1) }})
+                || '% of deaths', '') as note
     from {{ ref('int_shmi__financial_year') }}
 ),
 

@@ -5,8 +5,9 @@
 --     share of the provider's spells that met it, met means every spell did, threshold is
 --     NULL (the hours are in the criterion's name), and the reason counts the spells that
 --     did not, by why: "Surgery within 36 hours: 71.2% of 212 spells; 61 spells waited
---     longer". Percentages have one decimal place, rounded down (so 99.96% shows as 99.9%,
---     never 100% while a spell failed), ".0" dropped.
+--     longer". Percentages by the documents' one rule (macro percent_text: one decimal
+--     place, half away from zero, and never 100.0% while a spell failed: 1,999 of 2,000
+--     is 99.95%); the spells that failed are counted beside it.
 with joint as (
     select * from {{ ref('int_bpt__joint_criteria') }}
 ),
@@ -92,10 +93,8 @@ hip_fracture_rows as (
         h.met_spells / h.spells as observed,
         h.met_spells = h.spells as met,
         h.criterion || ': '
-            || regexp_replace(
-                printf('%.1f', floor(h.met_spells / h.spells * 1000 + 1e-9) / 10), '\.0$', ''
-            )
-            || '% of ' || format('{:,}', h.spells)
+            || {{ percent_text('h.met_spells / h.spells', '1.0') }}
+            || ' of ' || format('{:,}', h.spells)
             || case when h.spells = 1 then ' spell' else ' spells' end
             || coalesce('; ' || c.failures, '') as reason,
         cast(h.spells as integer) as spells_assessed,

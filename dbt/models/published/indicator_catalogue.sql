@@ -7,6 +7,7 @@ select
     cast(core_indicator as boolean) as core_indicator,
     source,
     method,
+    nullif(compared_within, '') as compared_within,
     min_denominator,
     nullif(denominator_noun, '') as denominator_noun,
     owner_document,

@@ -26,6 +26,7 @@ select
     v.comparison,
     v.comparator,
     case when w.indicator_code is null then v.comparator_value end as comparator_value,
+    v.objective,
     v.note,
     w.reason as withheld
 from values as v
