@@ -337,7 +337,11 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 def cmd_narrative_template(args: argparse.Namespace) -> int:
     """Write a pre-filled narrative file for a provider and year into landing/narratives/."""
-    from dagster_project.publish.narrative_template import NarrativeTemplateError, write_template
+    from dagster_project.publish.narrative_template import (
+        NarrativeTemplateError,
+        write_return_template,
+        write_template,
+    )
 
     home = resolve_home(args.home)
     console = _console(False)
@@ -346,8 +350,15 @@ def cmd_narrative_template(args: argparse.Namespace) -> int:
     except NarrativeTemplateError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
+    returned = write_return_template(home, args.provider, args.year, force=args.force)
     console.print(f"Wrote {path}: fill in each section, then run `qa run` again.")
+    if returned is None:
+        console.print("The provider's return for the year is already in landing; kept as it is.")
+    else:
+        console.print(f"Wrote {returned}: give each item's value, then run `qa run` again.")
     print(path)
+    if returned is not None:
+        print(returned)
     return 0
 
 

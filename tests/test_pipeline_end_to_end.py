@@ -44,13 +44,18 @@ def _expected(truth: dict) -> dict[tuple[str, str, str, str], str]:
     }
 
 
-def test_run_succeeds_and_only_the_planted_typo_fails_a_check(synthetic_run):
+def test_run_succeeds_and_only_the_planted_typo_and_bad_return_values_fail_a_check(
+    synthetic_run,
+):
     outcome = synthetic_run.outcome
     assert outcome.success, outcome.failures
     years = len(synthetic_run.truth["years"])
-    assert outcome.failed_checks == [
+    bad_returns = len(synthetic_run.truth["returns"]["bad_value"])
+    assert sorted(outcome.failed_checks) == [
+        "raw/provider_returns rows_pass_suite (WARN): Quarantined by rule: "
+        f"value_percent ({bad_returns})",
         "raw/vte_assessments rows_pass_suite (WARN): Quarantined by rule: "
-        f"organisation_in_register ({years})"
+        f"organisation_in_register ({years})",
     ]
 
 
@@ -199,7 +204,13 @@ def test_nothing_else_quarantined_from_clean_synthetic_data(synthetic_run):
     ]
     assert held, "validation should write a quarantine file per source file"
     rows = pd.concat(pd.read_parquet(p) for p in held)
-    assert set(rows.value) == {synthetic_run.truth["mistyped_code"]["typed"]}
+    # The planted bad values of some providers' returns: one line each, its own rule.
+    returns = rows.source_file.str.endswith("-return.csv")
+    planted = {f"{key.replace(' ', '-')}-return.csv" for key in
+               synthetic_run.truth["returns"]["bad_value"]}  # fmt: skip
+    assert set(rows[returns].source_file) == planted
+    assert set(rows[returns].rule) == {"value_percent"} and returns.sum() == len(planted)
+    assert set(rows[~returns].value) == {synthetic_run.truth["mistyped_code"]["typed"]}
 
 
 def test_quality_account_pages_written(synthetic_run):
@@ -216,6 +227,26 @@ def test_quality_account_pages_written(synthetic_run):
     # Readmissions are compared by NHS Digital's own intervals: never drawn as a funnel.
     assert "Funnel plot: Emergency readmissions" not in page
     assert "compared with England by the publisher&#39;s own 95% confidence interval" in page
+
+
+def test_complete_returns_make_final_documents_and_gaps_drafts(synthetic_run):
+    """The synthetic providers' returns and narratives: complete ones make a final
+    document, a missing item, a bad value or no narrative a draft that says why."""
+    site, truth = synthetic_run.home.site, synthetic_run.truth["returns"]
+
+    def page(key: str) -> str:
+        code, year = key.split()
+        return (site / code / year / "quality-account.html").read_text(encoding="utf-8")
+
+    assert truth["complete"] and truth["missing_items"] and truth["bad_value"]
+    for key in truth["complete"]:
+        assert '<span class="tag tag--neutral">Final</span>' in page(key), key
+    for key in [*truth["missing_items"], *truth["bad_value"], *truth["no_narrative"]]:
+        assert '<span class="tag tag--draft">Draft</span>' in page(key), key
+    for key in truth["bad_value"]:
+        listed = page(key).split('id="input-problems"')[1]
+        assert f"{key.replace(' ', '-')}-return.csv" in listed
+        assert "Value is not a percentage from 0 to 100" in listed
 
 
 def test_shmi_banding_and_palliative_coding_match_what_was_planted(synthetic_run):

@@ -5,8 +5,20 @@ The order of `FEEDS` is the order of the Dagster assets and of the dbt sources.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dagster_project.feeds.spec import Feed, Recognised, Table
-from dagster_project.ingest import hcai, kh03, layouts, organisations, proms, shmi, tabular
+from dagster_project.ingest import (
+    hcai,
+    kh03,
+    layouts,
+    organisations,
+    proms,
+    provider_returns,
+    shmi,
+    surveys,
+    tabular,
+)
 from dagster_project.ingest.landing import LandingCsv
 from dagster_project.validation import derived
 
@@ -88,7 +100,10 @@ ORGANISATIONS = Table(
     columns=_typed(organisations.ODS_COLUMNS),
     suites={"ods_extract": "organisations"},
     code_column="organisation_code",
-    supersede_by=(),  # each ODS extract is the whole register
+    # A later register replaces an earlier one's row for each code it lists; a trust it no
+    # longer lists (dissolved in a merger years before) keeps its row from the earlier one,
+    # so rows of the years it was open still find it in the register.
+    supersede_by=("organisation_code",),
 )
 
 
@@ -258,6 +273,30 @@ def _tabular_feed(
     )
 
 
+def _survey_feed(
+    name: str,
+    layout: tabular.Layout,
+    table: Table,
+    description: str,
+    published: Callable[[LandingCsv], bool],
+    parse_published: Callable[[LandingCsv], tabular.Batches],
+) -> Feed:
+    """A survey feed: the publisher's own workbook (its questions found through seed
+    survey_questions, `ingest/surveys.py`) or the project's extract, each recognised by its
+    header and parsed into the same columns, so one suite and one staging model serve both."""
+
+    def recognise(csv: LandingCsv) -> Recognised | None:
+        if published(csv) or tabular.find_header(csv, layout):
+            return Recognised(layout.kind, layout.table)
+        return None
+
+    def parse(csv: LandingCsv, _: Recognised) -> tabular.Batches:
+        return parse_published(csv) if published(csv) else tabular.batches(csv, layout)
+
+    return Feed(name=name, description=description, tables=(table,), recognise=recognise,
+                parse=parse)  # fmt: skip
+
+
 FFT_RESPONSES = _table(
     layouts.FFT,
     "NHS England Friends and Family Test counts per provider, setting and month (answers, "
@@ -354,6 +393,17 @@ HIP_FRACTURE_SPELLS = _table(
     derive=derived.add_hip_fracture_checks,
 )
 
+PROVIDER_RETURNS = _table(
+    provider_returns.PROVIDER_RETURN,
+    "Providers' structured returns: the figures and statements the board gives in Part 2 of "
+    "its Quality Account, one line per provider, financial year and item (seed "
+    "provider_return_items).",
+    columns=_typed(provider_returns.PROVIDER_RETURN.column_names),
+    # A later return for a provider and year replaces the whole of the earlier one.
+    supersede_by=("organisation_code", "financial_year"),
+    derive=provider_returns.add_return_checks,
+)
+
 # --------------------------------------------------------------------------- the feeds
 
 FEEDS: dict[str, Feed] = {
@@ -411,18 +461,23 @@ FEEDS: dict[str, Feed] = {
             "setting, as CSV or XLSX.",
             monthly=True,
         ),
-        _tabular_feed(
+        _survey_feed(
             "inpatient_survey",
             layouts.INPATIENT_SURVEY,
             INPATIENT_SURVEY,
             "National Inpatient Survey: the five responsiveness question scores per trust and "
-            "year.",
+            "year (the CQC's trust-level benchmark workbook, or the project's extract).",
+            surveys.is_cqc_inpatient,
+            surveys.parse_cqc,
         ),
-        _tabular_feed(
+        _survey_feed(
             "staff_survey",
             layouts.STAFF_SURVEY,
             STAFF_SURVEY,
-            "NHS Staff Survey: staff who would be happy with the standard of care, per trust.",
+            "NHS Staff Survey: staff who would be happy with the standard of care, per trust "
+            "(the detailed spreadsheets of organisational results, or the project's extract).",
+            surveys.is_nss_organisational,
+            surveys.parse_nss,
         ),
         _tabular_feed(
             "incidents",
@@ -460,6 +515,13 @@ FEEDS: dict[str, Feed] = {
             layouts.HIP_FRACTURE,
             HIP_FRACTURE_SPELLS,
             "Fragility hip fracture spells with the best practice tariff criteria, one row each.",
+        ),
+        _tabular_feed(
+            provider_returns.FOLDER,
+            provider_returns.PROVIDER_RETURN,
+            PROVIDER_RETURNS,
+            "Providers' structured returns for their Quality Account: audits, research, CQUIN, "
+            "CQC, data quality, learning from deaths and the year's other statements.",
         ),
     )
 }

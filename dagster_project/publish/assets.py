@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource
 from dagster_project.partitions import FINANCIAL_YEARS, add_years
 from dagster_project.previews import table_preview
 from dagster_project.publish.data_dictionary import build_data_dictionary
-from dagster_project.publish.narrative import NARRATIVE_FOLDER
+from dagster_project.publish.narrative import NARRATIVE_FOLDER, read_narratives
 from dagster_project.publish.pdf import print_site
 from dagster_project.publish.published_tables import published_years
 from dagster_project.publish.quality_account import render_site
@@ -84,8 +84,15 @@ def quality_account_site(
             pdf=False,
             years=years,
         )
+    # A provider's unusable narrative is listed in its own document; these are logged too,
+    # and those no document can list (no provider to be told) only here.
+    narratives = read_narratives(h.landing / NARRATIVE_FOLDER)
+    problems = [m for ms in narratives.problems.values() for m in ms] + narratives.unplaced
+    for message in problems:
+        context.log.warning(message)
     return dg.MaterializeResult(
         metadata={
+            "narrative_problems": dg.MetadataValue.json(problems),
             "pages": dg.MetadataValue.int(len(pages)),
             "financial_years": dg.MetadataValue.text(", ".join(years) if years else "every year"),
             "index": dg.MetadataValue.path(str(h.site / "index.html")),

@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from dagster_project.publish.names import readable_table
 from dagster_project.publish.published_tables import Row
 from dagster_project.publish.tables import Cell, Column, DataTable, count, percent
 
@@ -111,7 +112,7 @@ def _files_table(totals: list[Row], name: str) -> DataTable:
         rows=tuple(
             (
                 Cell(r["source_file"]),
-                Cell(r["feed"]),
+                Cell(readable_table(r["feed"]), value=r["feed"]),
                 Cell(file_year(r["source_file"]) or UNDATED),
                 count(r["rows_received"]),
                 count(r["rows_quarantined"]),
@@ -146,7 +147,7 @@ def _feeds_table(totals: list[Row], name: str, year: str) -> DataTable:
         ),
         rows=tuple(
             (
-                Cell(feed),
+                Cell(readable_table(feed), value=feed),
                 Cell(period),
                 count(files),
                 count(received),
@@ -166,26 +167,27 @@ def _feeds_table(totals: list[Row], name: str, year: str) -> DataTable:
 
 
 def _rules_table(rows: list[Row], name: str, year: str) -> DataTable | None:
-    by_rule: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    # Readers get each rule's reason in words; its identifier is for the data team, in the
+    # data behind the document (data_quality.rule), not in the text a board signs.
+    by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in rows:
         if r["rule"] is not None:
-            key = (r["rule"], r["reason"] or "")
-            by_rule[key][0] += r["rows_quarantined"] or 0
-            by_rule[key][1] += r["measures_set_aside"] or 0
-    if not by_rule:
+            key = r["reason"] or "No reason recorded for this rule"
+            by_reason[key][0] += r["rows_quarantined"] or 0
+            by_reason[key][1] += r["measures_set_aside"] or 0
+    if not by_reason:
         return None
     return DataTable(
         name="data-quality-rules",
-        caption=f"Why rows for {name} in {year} were quarantined or measures set aside, by rule",
+        caption=f"Why rows for {name} in {year} were quarantined or measures set aside",
         columns=(
-            Column("Rule"),
             Column("Reason"),
             Column("Rows quarantined", numeric=True),
             Column("Measures set aside", numeric=True),
         ),
         rows=tuple(
-            (Cell(rule), Cell(reason or "none given"), count(n), count(m))
-            for (rule, reason), (n, m) in sorted(by_rule.items())
+            (Cell(reason[:1].upper() + reason[1:]), count(n), count(m))
+            for reason, (n, m) in sorted(by_reason.items())
         ),
     )
 

@@ -11,12 +11,13 @@ the document hold exactly what the reader sees.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from dagster_project.publish import narrative as nv
+from dagster_project.publish import statements as st
 from dagster_project.publish.assurance import data_quality, participation_statement
 from dagster_project.publish.bpt import bpt_section
 from dagster_project.publish.indicators import Indicators, domain_sections, methods
@@ -52,6 +53,9 @@ class SiteData:
     optional: dict[str, list[Row] | None]
     publication: Row | None
     narratives: dict[tuple[str, str], nv.Narrative]
+    # Problems of narrative files that could not be used: by (provider, year), or unplaced.
+    narrative_problems: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    unplaced_problems: list[str] = field(default_factory=list)
 
     def years_for(self, code: str) -> list[str]:
         years = set(self.proms.years_for(code)) | self.indicators.years_for(code)
@@ -70,8 +74,16 @@ def load_site_data(published_db: Path, narrative_dir: Path | None) -> SiteData:
     indicators = Indicators(
         optional["indicator_catalogue"], optional["indicator_values"], optional["core_indicators"]
     )
-    narratives = nv.load_narratives(narrative_dir) if narrative_dir else {}
-    return SiteData(proms, indicators, optional, publication, narratives)
+    narratives = nv.read_narratives(narrative_dir)
+    return SiteData(
+        proms,
+        indicators,
+        optional,
+        publication,
+        narratives.found,
+        narratives.problems,
+        narratives.unplaced,
+    )
 
 
 def commentary_codes(data: SiteData, provider: Provider, year: str) -> list[tuple[str, str]]:
@@ -83,16 +95,52 @@ def commentary_codes(data: SiteData, provider: Provider, year: str) -> list[tupl
     ]
 
 
-def awaited(data: SiteData, provider: Provider, year: str) -> list[str]:
-    """Text only the provider can write that its narrative file does not yet give."""
+def _commentary_missing(data: SiteData, provider: Provider, year: str) -> list[str]:
     narrative = data.narratives.get((provider.code, year))
-    missing = list(narrative.missing) if narrative else list(nv.REQUIRED)
     given = narrative.commentary if narrative else {}
+    missing = []
     for code, name in commentary_codes(data, provider, year):
         comment = given.get(code)
         if comment is None or not (comment.reasons and comment.actions):
             missing.append(f"commentary on {name}")
     return missing
+
+
+@dataclass
+class Completeness:
+    """Every requirement for the provider's kind and year, met or not, and the problems of
+    its own narrative and return: the document is final only with none missing and none."""
+
+    who: st.Profile
+    ret: st.Return
+    checks: list[st.Check]
+    narrative_problems: list[str]
+
+    @property
+    def missing(self) -> list[str]:
+        # Requirements by name: what exactly each lacks is in the checklist.
+        out = [c.requirement.requirement for c in self.checks if not c.present]
+        if self.ret.problems:
+            lines = len(self.ret.problems)
+            out.append(f"{lines} line{'' if lines == 1 else 's'} of the return to correct")
+        if self.narrative_problems:
+            out.append("a narrative file that could not be read, to correct")
+        return out
+
+
+def completeness(data: SiteData, provider: Provider, year: str) -> Completeness:
+    narrative = data.narratives.get((provider.code, year))
+    ret = st.provider_return(data.optional, provider.code, year)
+    who = st.profile(provider.provider_type, provider.name, ret)
+    checks = st.checklist(who, ret, year, narrative, _commentary_missing(data, provider, year))
+    problems = data.narrative_problems.get((provider.code, year), [])
+    return Completeness(who, ret, checks, list(problems))
+
+
+def awaited(data: SiteData, provider: Provider, year: str) -> list[str]:
+    """What the document still needs from the provider: every requirement not yet met and
+    any problem with its narrative or return. Anything here keeps it a draft."""
+    return completeness(data, provider, year).missing
 
 
 def status(data: SiteData, provider: Provider, year: str) -> str:
@@ -126,7 +174,11 @@ def _methods_table(data: SiteData, provider: Provider, year: str) -> DataTable:
 def _toc(context: dict[str, Any]) -> list[dict[str, Any]]:
     """Parts (level 2 headings) with their sections (level 3), as the template writes them."""
     parts = [
-        ("part-1", "Part 1: Statement on quality from the chief executive", []),
+        (
+            "part-1",
+            "Part 1: Statement on quality from the chief executive",
+            [("declaration", "Chief executive's declaration")],
+        ),
         (
             "part-2",
             "Part 2: Priorities for improvement and statements of assurance from the board",
@@ -153,6 +205,8 @@ def _toc(context: dict[str, Any]) -> list[dict[str, Any]]:
                     "committees",
                 ),
                 ("directors", "Statement of directors' responsibilities"),
+                ("external-assurance", "External assurance report"),
+                ("checklist", "Completeness checklist"),
                 ("methods", "Methods and sources"),
                 ("suppression", "Suppression and disclosure control"),
                 ("provenance", "Provenance"),
@@ -172,8 +226,12 @@ def _toc(context: dict[str, Any]) -> list[dict[str, Any]]:
 
 def document_context(data: SiteData, provider: Provider, year: str) -> dict[str, Any]:
     narrative = data.narratives.get((provider.code, year))
-    missing = awaited(data, provider, year)
+    complete = completeness(data, provider, year)
+    missing = complete.missing
     name = provider.name
+    assurance = st.statements_context(complete.ret, name, year, complete.who, complete.checks)
+    checklist = st.checklist_table(complete.checks, year)
+    problems = st.problems_table(complete.ret, complete.narrative_problems, year)
     domains = domain_sections(data.indicators, provider.code, name, year)
     proms_participation = participation(data.proms, provider, year)
     bpt = bpt_section(
@@ -185,6 +243,8 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
     methods_table = _methods_table(data, provider, year)
     inputs = inputs_table(data.publication)
     tables: list[DataTable] = [
+        *([problems] if problems else []),
+        *st.statement_tables(assurance),
         *([quality.feeds] if quality.feeds else []),
         *([quality.rules] if quality.rules else []),
         *([quality.files] if quality.files else []),
@@ -193,6 +253,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         *([proms_participation] if proms_participation else []),
         *([bpt.income] if bpt.income else []),
         *(t.criteria for t in bpt.tariffs),
+        checklist,
         methods_table,
         *([inputs] if inputs else []),
     ]
@@ -202,6 +263,11 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         "year": year,
         "status": DRAFT if missing else FINAL,
         "missing": missing,
+        "assurance": assurance,
+        "checklist": checklist,
+        "checks": complete.checks,
+        "problems": problems,
+        "returns_published": complete.ret.published,
         "narrative": narrative,
         "nv": nv,
         "other_years": [

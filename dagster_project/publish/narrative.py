@@ -30,10 +30,13 @@ COMMISSIONERS = "Statement from commissioners"
 HEALTHWATCH = "Statement from Healthwatch"
 SCRUTINY = "Statement from the overview and scrutiny committee"
 DIRECTORS = "Statement of directors' responsibilities"
+EXTERNAL_ASSURANCE = "External assurance report"
 
-# Sections a final document needs, in document order; the directors' statement is optional.
+# Sections every final document needs, in document order; the directors' statement is
+# required of foundation trusts only (seed quality_account_requirements), and the external
+# assurance report is printed where the provider supplies one.
 REQUIRED = (CHIEF_EXECUTIVE, PRIORITIES, COMMISSIONERS, HEALTHWATCH, SCRUTINY)
-SECTIONS = (*REQUIRED[:2], COMMENTARY, *REQUIRED[2:], DIRECTORS)
+SECTIONS = (*REQUIRED[:2], COMMENTARY, *REQUIRED[2:], DIRECTORS, EXTERNAL_ASSURANCE)
 MIN_PRIORITIES = 3
 
 PROGRESS = "Progress since last year:"
@@ -284,6 +287,65 @@ def parse_narrative_text(path: Path, text: str) -> Narrative:
     )
 
 
+_NAMED = re.compile(r"([A-Z0-9]{3,5})-(\d{4}-\d{2})\.md", re.IGNORECASE)
+
+
+@dataclass
+class NarrativeSet:
+    """Every usable narrative, and the problems of the files that could not be used: by
+    (provider, year) where the file says (or its name says) whose it is, else `unplaced`."""
+
+    found: dict[tuple[str, str], Narrative] = field(default_factory=dict)
+    problems: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    unplaced: list[str] = field(default_factory=list)
+
+
+def _owner(path: Path) -> tuple[str, str] | None:
+    """Whose a file is, from its front matter if that much reads, else from its name."""
+    try:
+        lines = path.read_text(encoding="utf-8").replace("\r\n", "\n").split("\n")
+        front, _ = _front_matter(path, lines)
+        return front["provider_code"], front["financial_year"]
+    except (NarrativeError, UnicodeDecodeError, OSError):
+        named = _NAMED.fullmatch(path.name)
+        return (named.group(1).upper(), named.group(2)) if named else None
+
+
+def read_narratives(folder: Path | None) -> NarrativeSet:
+    """Like `load_narratives`, but a file that cannot be used is a problem of its own
+    provider's document, never of the others': one bad file must not stop the site."""
+    out = NarrativeSet()
+    if folder is None or not folder.is_dir():
+        return out
+    files: dict[tuple[str, str], list[Path]] = {}
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            if path.suffix.lower() != SUFFIX:
+                raise NarrativeError(path, f"narrative files must be Markdown ({SUFFIX})")
+            narrative = parse_narrative(path)
+        except NarrativeError as exc:
+            owner = _owner(path) if path.suffix.lower() == SUFFIX else None
+            if owner is None:
+                out.unplaced.append(str(exc))
+            else:
+                out.problems.setdefault(owner, []).append(str(exc))
+            continue
+        key = (narrative.provider_code, narrative.financial_year)
+        files.setdefault(key, []).append(path)
+        out.found.setdefault(key, narrative)
+    for key, paths in files.items():
+        if len(paths) > 1:
+            del out.found[key]
+            names = ", ".join(p.name for p in paths)
+            out.problems.setdefault(key, []).append(
+                f"narrative files {names}: {key[0]} {key[1]} has more than one narrative "
+                "file, so none is used; keep one"
+            )
+    return out
+
+
 def load_narratives(folder: Path) -> dict[tuple[str, str], Narrative]:
     """Every narrative in `folder` by (provider code, financial year); none if no folder."""
     found: dict[tuple[str, str], Narrative] = {}
@@ -352,7 +414,8 @@ def template(
         (COMMISSIONERS, "The lead commissioner's statement, as received."),
         (HEALTHWATCH, "Local Healthwatch's statement, as received."),
         (SCRUTINY, "The overview and scrutiny committee's statement, as received."),
-        (DIRECTORS, "Optional: the statement of directors' responsibilities."),
+        (DIRECTORS, "The statement of directors' responsibilities (a foundation trust's)."),
+        (EXTERNAL_ASSURANCE, "Where it applies: the external auditor's limited assurance report."),
     ):
         guide += ["", f"## {section}", "", f"> {prompt}"]
     return "\n".join(guide) + "\n"
@@ -361,6 +424,8 @@ def template(
 __all__ = [
     "Narrative",
     "NarrativeError",
+    "NarrativeSet",
+    "read_narratives",
     "load_narratives",
     "parse_narrative",
     "parse_narrative_text",

@@ -12,8 +12,24 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import quote
 
-from dagster_project.publish.document import DATA_FOLDER, PAGE_NAME, PDF_NAME, SiteData, status
-from dagster_project.publish.indicators import DOMAINS, missing_reason, show
+from dagster_project.publish.bpt import tariff_names
+from dagster_project.publish.document import (
+    DATA_FOLDER,
+    DRAFT,
+    FINAL,
+    PAGE_NAME,
+    PDF_NAME,
+    SiteData,
+    completeness,
+)
+from dagster_project.publish.indicators import (
+    DOMAINS,
+    compared,
+    missing_reason,
+    national_figure,
+    national_label,
+    show,
+)
 from dagster_project.publish.proms_section import Provider
 from dagster_project.publish.tables import Cell, Column, DataTable, number, slug, text
 
@@ -71,6 +87,25 @@ def index_context(data: SiteData) -> dict[str, Any]:
     }
 
 
+def _account(data: SiteData, provider: Provider, year: str) -> dict[str, Any]:
+    """A year's status and its completeness checklist, as the document itself decides them."""
+    complete = completeness(data, provider, year)
+    return {
+        "status": DRAFT if complete.missing else FINAL,
+        "checklist": [
+            {
+                "requirement": c.requirement.requirement,
+                "part": c.requirement.part,
+                "href": f"{quote(year)}/{PAGE_NAME}#{quote(c.requirement.anchor)}",
+                "present": c.present,
+                "missing": "; ".join(c.missing),
+            }
+            for c in complete.checks
+        ],
+        "problems": len(complete.ret.problems) + len(complete.narrative_problems),
+    }
+
+
 def provider_context(data: SiteData, provider: Provider) -> dict[str, Any]:
     years = sorted(data.years_for(provider.code), reverse=True)
     return {
@@ -80,7 +115,7 @@ def provider_context(data: SiteData, provider: Provider) -> dict[str, Any]:
         "accounts": [
             {
                 "year": y,
-                "status": status(data, provider, y),
+                **_account(data, provider, y),
                 "html": f"{quote(y)}/{PAGE_NAME}",
                 "pdf": f"{quote(y)}/{PDF_NAME}",
                 "csv": f"{quote(y)}/{zip_name(provider.code, y)}",
@@ -112,14 +147,18 @@ def _core_tables(data: SiteData, providers: list[Provider], year: str) -> list[D
             if not core and not values:
                 continue
             value = _first(core.get("value"), values.get("value"))
-            national = _first(core.get("national_value"), values.get("national_value"))
+            national = (
+                national_figure(entry, values)
+                if entry.get("method") == "objective"
+                else _first(core.get("national_value"), values.get("national_value"))
+            )
             rows.append(
                 (
                     Cell(p.name),
                     show(value, unit, missing_reason(entry, values)),
                     show(core.get("previous_value"), unit),
                     show(national, unit),
-                    text(values.get("comparison"), "no comparison published"),
+                    text(compared(entry, values.get("comparison")), "no comparison published"),
                 )
             )
         if rows:
@@ -131,8 +170,8 @@ def _core_tables(data: SiteData, providers: list[Provider], year: str) -> list[D
                         Column("Provider"),
                         Column("This year", numeric=True),
                         Column("Last year", numeric=True),
-                        Column("National average", numeric=True),
-                        Column("Comparison with England"),
+                        Column(national_label(entry), numeric=True),
+                        Column("Comparison"),
                     ),
                     rows=tuple(rows),
                 )
@@ -147,6 +186,7 @@ def region_context(data: SiteData, code: str, name: str, providers: list[Provide
         tables = _core_tables(data, providers, year)
         sections.append({"year": year, "slug": slug("year", year), "tables": tables})
     summary = [r for r in data.optional["bpt_regional_summary"] or [] if r["region_code"] == code]
+    tariffs = tariff_names(data.optional.get("bpt_adjustments"), [r["bpt_code"] for r in summary])
     return {
         "root": "../../",
         "code": code,
@@ -168,7 +208,7 @@ def region_context(data: SiteData, code: str, name: str, providers: list[Provide
             ),
             rows=tuple(
                 (
-                    Cell(f"{r['financial_year']}: {r['bpt_code']}"),
+                    Cell(f"{r['financial_year']}: {tariffs.get(r['bpt_code'], r['bpt_code'])}"),
                     number(r["providers"], 0),
                     number(r["providers_meeting_all"], 0),
                     number(r["eligible_spells"], 0),

@@ -47,7 +47,23 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
         "feed", "source_table", "source_file", "sha256", "provider_code", "region_code",
         "rule", "reason", "rows_received", "rows_quarantined", "measures_set_aside",
     ),
+    "provider_returns": (
+        "provider_code", "region_code", "financial_year", "item", "value", "source_file",
+        "row_number",
+    ),
+    "provider_return_problems": (
+        "provider_code", "region_code", "financial_year", "item", "value", "source_file",
+        "row_number", "rule", "reason",
+    ),
 }  # fmt: skip
+
+# Columns read as well where the publication has them (added since the contract above);
+# a publication without them still renders, the document falling back to plainer words.
+EXTRA: dict[str, tuple[str, ...]] = {
+    "indicator_catalogue": ("comparison_method", "compared_within"),
+    "indicator_values": ("objective",),
+    "bpt_adjustments": ("tariff", "price_source", "price_illustrative"),
+}
 
 # `publication` as snapshot.py writes it; older names are accepted for the same columns.
 PUBLICATION_COLUMNS = {
@@ -72,6 +88,7 @@ def read_optional(con: duckdb.DuckDBPyConnection, table: str) -> list[Row] | Non
     present = _columns(con, table)
     if present is None or not set(wanted) <= present:
         return None
+    wanted = wanted + tuple(c for c in EXTRA.get(table, ()) if c in present)
     rows = con.execute(f'select {", ".join(wanted)} from "{table}" order by all').fetchall()
     return [dict(zip(wanted, row, strict=True)) for row in rows]
 

@@ -1,6 +1,6 @@
 """Write a whole synthetic region: PROMs packs, an ODS extract, SHMI, the quality feeds
-(KH03, HCAI, FFT, surveys, incidents, VTE, readmissions, NJR, hip fracture) and the truth
-behind them.
+(KH03, HCAI, FFT, surveys, incidents, VTE, readmissions, NJR, hip fracture), the providers'
+returns and narratives (`returns.py`, some left incomplete) and the truth behind them.
 
 The truth file records what was planted and the outlier status NHS Digital's
 method gives on exactly these files, so a pipeline can be checked against it.
@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from dagster_project.synth import organisations, proms, quality, shmi
+from dagster_project.synth import organisations, proms, quality, returns, shmi
 from dagster_project.synth.organisations import MISTYPED_ROLE
 
 DEFAULT_YEARS = ("2023-24", "2024-25")
@@ -94,6 +94,8 @@ def write_synthetic_region(
     feed_summary, truth["effects"], truth["feeds"] = quality.write_quality_feeds(
         landing_dir, roster, years, seed, national=national, feeds=feeds
     )
+    if feeds is None:  # providers' returns and narratives, some left incomplete
+        truth["returns"] = returns.write_returns(landing_dir, roster, years, seed)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return {

@@ -19,5 +19,6 @@
         ("readmissions", "readmissions", "organisation_code"),
         ("njr", "njr_compliance", "organisation_code"),
         ("hip_fracture", "hip_fracture_spells", "organisation_code"),
+        ("provider_returns", "provider_returns", "organisation_code"),
     ]) }}
 {%- endmacro %}

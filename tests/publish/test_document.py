@@ -23,6 +23,7 @@ from dagster_project.publish import narrative as nv
 from dagster_project.publish.assurance import file_year
 from dagster_project.publish.pdf import printable
 from dagster_project.publish.quality_account import render_site
+from dagster_project.synth.returns import return_rows
 
 YEARS = ("2016-17", "2017-18")
 PROVIDERS = [
@@ -33,18 +34,20 @@ PROVIDERS = [
     ("RDD", "Delta NHS Trust", "Y58", "South West", "NHS trust"),
     ("REE", "Echo NHS Trust", "Y58", "South West", "NHS trust"),
 ]
+# The last two columns are the method's code and its words, as indicator_catalogue has them.
 CATALOGUE = [
     ("cdi_rate", "C. difficile infection rate", "safety", "per 100,000 bed days", False, True,
      "UKHSA mandatory surveillance", "Hospital-onset cases per 100,000 bed days", None,
-     "occupied bed days"),
+     "occupied bed days", "rate_funnel"),
     ("inpatient_personal_needs", "Responsiveness to inpatients' personal needs", "experience",
      "score", True, True, "CQC adult inpatient survey", "Average of five questions, 0 to 100",
-     None, None),
+     None, None, "score_spread"),
     ("fft_inpatient_positive_pct", "Friends and Family Test: inpatients positive", "experience",
      "per cent", True, False, "NHS England FFT", "Very good or good as a share of responses",
-     30.0, "responses"),
+     30.0, "responses", "proportion_funnel"),
     ("shmi", "Summary Hospital-level Mortality Indicator", "outcomes", "ratio", False, True,
-     "NHS Digital SHMI", "Observed deaths over expected", None, "expected deaths"),
+     "NHS Digital SHMI", "Observed deaths over expected", None, "expected deaths",
+     "shmi_banding"),
 ]  # fmt: skip
 # provider -> (cdi, personal needs, fft, shmi) for 2017-18; 2016-17 is each minus a step
 VALUES = {
@@ -159,6 +162,13 @@ def _table(con, name: str, columns: str, rows: list[tuple], reverse: bool) -> No
         con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows[::-1] if reverse else rows)
 
 
+def _return_rows() -> list[tuple]:
+    """Alpha's complete return for 2017-18 (Beta gives none, so stays a draft)."""
+    rows = return_rows("RAA", "2017-18", 1)
+    return [(c, "Y56", y, i, v, "RAA-2017-18-return.csv", n) for n, (c, y, i, v) in
+            enumerate(rows, start=2)]  # fmt: skip
+
+
 def build_document_db(path: Path, *, reverse: bool = False, optional: bool = True) -> Path:
     """The published tables; `reverse` flips insert order, `optional=False` leaves out every
     table but the PROMs ones, as a publication before the other feeds arrive."""
@@ -184,8 +194,8 @@ def build_document_db(path: Path, *, reverse: bool = False, optional: bool = Tru
     if optional:
         values, core = _indicator_rows()
         _table(con, "indicator_catalogue", f"indicator_code {v}, indicator_name {v}, domain {v}, "
-               f"unit {v}, higher_is_better {b}, core_indicator {b}, source {v}, method {v}, "
-               f"min_denominator {d}, denominator_noun {v}",
+               f"unit {v}, higher_is_better {b}, core_indicator {b}, source {v}, "
+               f"comparison_method {v}, min_denominator {d}, denominator_noun {v}, method {v}",
                CATALOGUE, reverse)  # fmt: skip
         _table(con, "indicator_values", f"financial_year {v}, provider_code {v}, region_code {v}, "
                f"indicator_code {v}, numerator {d}, denominator {d}, value {d}, "
@@ -206,6 +216,12 @@ def build_document_db(path: Path, *, reverse: bool = False, optional: bool = Tru
         _table(con, "bpt_regional_summary", f"financial_year {v}, region_code {v}, bpt_code {v}, "
                f"providers {i}, providers_meeting_all {i}, eligible_spells {i}, adjustment {d}, "
                f"forgone {d}", summary, reverse)  # fmt: skip
+        _table(con, "provider_returns", f"provider_code {v}, region_code {v}, "
+               f"financial_year {v}, item {v}, value {v}, source_file {v}, row_number BIGINT",
+               _return_rows(), reverse)  # fmt: skip
+        _table(con, "provider_return_problems", f"provider_code {v}, region_code {v}, "
+               f"financial_year {v}, item {v}, value {v}, source_file {v}, row_number BIGINT, "
+               f"rule {v}, reason {v}", [], reverse)  # fmt: skip
         _table(con, "data_quality", f"feed {v}, source_table {v}, source_file {v}, sha256 {v}, "
                f"provider_code {v}, region_code {v}, rule {v}, reason {v}, rows_received BIGINT, "
                f"rows_quarantined BIGINT, measures_set_aside BIGINT", _quality_rows(),
@@ -349,7 +365,7 @@ def test_core_indicator_table_in_statutory_format(site):
     html = _doc(site[0], "RBB")
     start = html.index('<caption id="core-shmi-caption">')
     table = _text(html[start : html.index("</table>", start)])
-    assert "National average Highest Lowest" in table
+    assert "England Highest Lowest" in table  # SHMI: England is 1 by construction
     assert "This year (2017-18) April 2017 to March 2018 1.162 1.000 1.162 0.950" in table
     assert "Last year (2016-17) April 2016 to March 2017 1.152 1.000" in table
 
@@ -358,7 +374,11 @@ def test_failed_bpt_criterion_in_plain_words_with_income(site):
     html = _doc(site[0], "RBB")
     assert "<li>Surgery within 36 hours: 71.2% of 212 spells; 61 spells waited longer</li>" in html
     income = _text(html[html.index('id="bpt-income-caption"') :])
-    assert "Hip fracture 212 151 £1,060,000 £1,261,585 £201,585 £81,435" in income
+    # A publication that does not say the price is the year's published one: illustrative.
+    assert (
+        "Hip fracture 212 151 £1,060,000 (illustrative price) £1,261,585 (illustrative price) "
+        "£201,585 (illustrative price) £81,435 (illustrative price)"
+    ) in income
     assert "met every criterion of 0 of its 1 best practice tariff" in html
 
 
@@ -367,7 +387,8 @@ def test_statements_of_assurance_from_the_data(site):
     assert "300 pre-operative questionnaires for 400 eligible procedures" in html
     assert "The pipeline received 210 rows naming Beta Hospital NHS Trust in 1 source file" in html
     rules = _text(html[html.index('id="data-quality-rules-caption"') :])
-    assert "provider_code_known Provider code is not a known ODS code 4 0" in rules
+    assert "Provider code is not a known ODS code 4 0" in rules
+    assert "provider_code_known" not in rules, "rule identifiers stay in the data, not the text"
 
 
 def test_data_quality_is_summed_per_feed_for_the_year(site):
@@ -375,14 +396,14 @@ def test_data_quality_is_summed_per_feed_for_the_year(site):
     feeds = _text(html[html.index('id="data-quality-feeds-caption"') :].split("</table>")[0])
     assert "Rows received and quarantined for Beta Hospital NHS Trust in 2017-18, by feed" in feeds
     assert "Feed Files for Files Rows received Rows quarantined Share quarantined" in feeds
-    assert "proms 2017-18 1 210 4 1.9% 2" in feeds
+    assert "PROMs 2017-18 1 210 4 1.9% 2" in feeds
     files = _text(html[html.index('id="data-quality-files-caption"') :].split("</table>")[0])
-    assert "Hip Replacement Provider 1718.csv proms 2017-18 210 4 1.9% 2" in files
+    assert "Hip Replacement Provider 1718.csv PROMs 2017-18 210 4 1.9% 2" in files
     assert "<details" not in html  # one file: printed in full
     alpha = _doc(site[0], "RAA")
     assert "in 1 source file for 2017-18 (1 of them with no year in their name)" in alpha
     feeds = _text(alpha[alpha.index('id="data-quality-feeds-caption"') :].split("</table>")[0])
-    assert "shmi not dated 1 1 0 0.0% 0" in feeds
+    assert "SHMI not dated 1 1 0 0.0% 0" in feeds
     earlier = _doc(site[0], "RBB", "2016-17")
     assert (
         "No source file for 2016-17 names Beta Hospital NHS Trust. The per-file table lists "
@@ -427,7 +448,7 @@ def test_long_per_file_list_is_folded_away_and_left_out_of_print(tmp_path):
     html = _doc(tmp_path / "site", "RBB")
     feeds = _text(html[html.index('id="data-quality-feeds-caption"') :].split("</table>")[0])
     # 2017-18 is April 2017 to March 2018: nine 2017 months and three 2018 ones not delivered
-    assert "fft 2017-18 9 27 1 3.7% 0" in feeds
+    assert "FFT 2017-18 9 27 1 3.7% 0" in feeds
     assert "The pipeline received 237 rows naming Beta Hospital NHS Trust in 10 source files" in (
         html
     )
@@ -445,11 +466,11 @@ def test_provenance_lists_every_file_grouped_by_raw_table(site):
     html = _doc(site[0], "RAA")
     table = html[html.index('data-table="provenance-input-files"') :].split("</table>")[0]
     assert 'class="compact checksums"' in html
-    assert '<th scope="rowgroup" colspan="2">Raw table: proms_records (1 file)</th>' in table
+    assert '<th scope="rowgroup" colspan="2">Data: PROMs records (1 file)</th>' in table
     assert re.search(rf"<th scope=\"row\">{HIP_FILE}</th>\s*<td>{'a' * 64}</td>", table)
     csv = (site[0] / "RAA" / "2017-18" / "data" / "provenance-input-files.csv").read_text()
     assert csv.splitlines() == [
-        "Source file,Raw table,SHA-256 checksum,note",
+        "Source file,Data,SHA-256 checksum,note",
         f"{HIP_FILE},proms_records,{'a' * 64},",
         f"shmi-2018-march.csv,shmi,{'b' * 64},",
     ]
@@ -460,7 +481,11 @@ def test_suggested_priorities_are_marked_as_suggestions(site):
     box = html[html.index('id="suggested-priorities"') :]
     box = box[: box.index("</div>")]
     assert "Suggestions, not the provider's priorities." in box
-    assert "C. difficile infection rate: higher than expected against England" in box
+    # A pooled rate is the providers in this publication, never England's.
+    assert (
+        "C. difficile infection rate: higher than expected against the providers in this "
+        "publication"
+    ) in box
     assert "Summary Hospital-level Mortality Indicator: higher than expected" in box
 
 
@@ -535,14 +560,26 @@ def test_two_narratives_for_one_provider_year_fail(tmp_path):
         nv.load_narratives(tmp_path)
 
 
-def test_malformed_narrative_stops_the_render(tmp_path):
-    db = build_document_db(tmp_path / "q.duckdb", optional=False)
+def test_malformed_narrative_keeps_its_own_document_a_draft_and_no_other(tmp_path):
+    """A narrative file that cannot be read is listed in its own provider's document, with
+    its file, line and rule; the site is still built and the others are unaffected."""
+    db = build_document_db(tmp_path / "q.duckdb")
     folder = tmp_path / "narratives"
     folder.mkdir()
-    (folder / "RAA.md").write_text("no front matter", encoding="utf-8")
-    with pytest.raises(nv.NarrativeError, match="RAA.md"):
-        render_site(db, tmp_path / "site", narrative_dir=folder, pdf=False)
-    assert not (tmp_path / "site").exists()
+    (folder / "RAA-2017-18.md").write_text(NARRATIVE, encoding="utf-8")
+    bad = NARRATIVE.replace("RAA", "RBB").replace("## Chief executive's statement", "## Chef")
+    (folder / "RBB-2017-18.md").write_text(bad, encoding="utf-8")
+    site = tmp_path / "site"
+    render_site(db, site, narrative_dir=folder, pdf=False)
+    alpha = (site / "RAA" / "2017-18" / "quality-account.html").read_text(encoding="utf-8")
+    beta = (site / "RBB" / "2017-18" / "quality-account.html").read_text(encoding="utf-8")
+    assert '<span class="tag tag--neutral">Final</span>' in alpha
+    assert '<span class="tag tag--draft">Draft</span>' in beta
+    problems = beta.split('id="input-problems"')[1]
+    assert "RBB-2017-18.md" in problems and ">6<" in problems
+    assert "Unknown section &#39;Chef&#39;" in problems
+    data = (site / "RBB" / "2017-18" / "data" / "input-problems-2017-18.csv").read_text()
+    assert "narrative_file" in data
 
 
 def test_template_parses_and_lists_the_indicators():
@@ -564,7 +601,7 @@ def test_every_table_has_its_csv_with_the_same_figures(site):
     assert sorted(p.stem for p in folder.glob("*.csv")) == sorted(names)
     csv = (folder / "core-shmi.csv").read_text(encoding="utf-8")
     assert csv.splitlines()[0] == (
-        "Reporting period,Data period,Beta Hospital NHS Trust,National average,Highest,Lowest,note"
+        "Reporting period,Data period,Beta Hospital NHS Trust,England,Highest,Lowest,note"
     )
     assert "This year (2017-18),April 2017 to March 2018,1.162,1.000,1.162,0.950," in csv
     assert (site_dir / "RBB" / "2017-18" / "RBB-2017-18-data.zip").is_file()
@@ -682,3 +719,14 @@ def test_same_inputs_give_identical_html_and_csv(tmp_path):
     assert any(name.endswith(".csv") for name in first)
     for name, data in first.items():
         assert data == second[name], name
+
+
+# A code as the pipeline writes it (hip_fracture, rate_funnel, proms_records,
+# directors_responsibilities): lower case words joined by underscores.
+_CODE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
+def test_no_internal_codes_in_reader_facing_text(site):
+    for code in ("RAA", "RBB", "RCC"):
+        html = re.sub(r"<(script|style)\b.*?</\1>", " ", _doc(site[0], code), flags=re.S)
+        assert _CODE.findall(_text(html)) == [], code

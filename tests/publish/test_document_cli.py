@@ -15,7 +15,12 @@ def test_narrative_template_is_prefilled_from_the_publication(tmp_path, capsys):
     document_fixtures().build_document_db(home.published_db)
     assert main(["narrative-template", "RBB", "2017-18", "--home", str(home.root)]) == 0
     path = home.landing / "narratives" / "RBB-2017-18.md"
-    assert capsys.readouterr().out.strip() == str(path)
+    returned = home.landing / "provider_returns" / "RBB-2017-18-return.csv"
+    assert capsys.readouterr().out.split() == [str(path), str(returned)]
+    lines = returned.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "Organisation code,Financial year,Item,Value,Description"
+    assert any(line.startswith("RBB,2017-18,audit_eligible.NHFD,,") for line in lines)
+    assert any(line.startswith("RBB,2017-18,deaths.Q4,,") for line in lines)
     text = path.read_text(encoding="utf-8")
     assert "Quality Account 2017-18 of Beta Hospital NHS Trust" in text
     for code in ("### cdi_rate", "### inpatient_personal_needs", "### shmi"):

@@ -46,7 +46,7 @@ def test_pdf_opens_with_provider_name_and_core_indicator_values(pdfs):
 def test_pdf_has_the_data_quality_by_feed_and_every_checksum_whole(pdfs):
     text = " ".join(_pages(pdfs["RAA"]))
     assert "Rows received and quarantined for Alpha Hospitals NHS Trust in 2017-18, by feed" in text
-    assert "Raw table: proms_records (1 file)" in text and "Raw table: shmi (1 file)" in text
+    assert "Data: PROMs records (1 file)" in text and "Data: SHMI (1 file)" in text
     assert "a" * 64 in text and "b" * 64 in text  # small monospace: one line each
 
 
