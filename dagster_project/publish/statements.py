@@ -362,7 +362,15 @@ def _fmt(value: str | None, kind: str = "text") -> str | None:
 
 def _sentence(template: str, *values: str | None) -> str | None:
     """The prescribed sentence with its figures, or None when any figure is missing."""
-    return None if any(v is None for v in values) else template.format(*values)
+    if any(v is None for v in values):
+        return None
+    # A provider's own text usually ends in a full stop; the sentence adds its own.
+    return template.format(*(v.rstrip().rstrip(".") for v in values))
+
+
+def _clause(text: str | None) -> str:
+    """A provider's text placed inside a sentence that ends with its own full stop."""
+    return "not described" if text is None else text.rstrip().rstrip(".")
 
 
 def _percent_cell(value: str | None, reason: str) -> Cell:
@@ -542,12 +550,18 @@ def statements_context(
         )  # fmt: skip
         if registration != "not required to register"
         else f"{name} is not required to register with the Care Quality Commission.",
-        _sentence("Conditions on registration: {0}.", g("cqc_conditions")),
+        # Conditions are stated only where the registration has them (not None, which
+        # would mean a statement missing from the return).
+        *(
+            [_sentence("The conditions on its registration are: {0}.", g("cqc_conditions"))]
+            if registration == "registered with conditions"
+            else []
+        ),
         None
         if ret.yes("cqc_enforcement") is None
         else (
             f"The Care Quality Commission has taken enforcement action against {name} during "
-            f"{year}: {g('cqc_enforcement_detail') or 'not described'}."
+            f"{year}: {_clause(g('cqc_enforcement_detail'))}."
             if ret.yes("cqc_enforcement")
             else f"The Care Quality Commission has not taken enforcement action against "
             f"{name} during {year}."
@@ -557,7 +571,7 @@ def statements_context(
         else (
             f"{name} has participated in special reviews or investigations by the Care "
             f"Quality Commission during {year}: "
-            f"{g('cqc_special_reviews_detail') or 'not described'}."
+            f"{_clause(g('cqc_special_reviews_detail'))}."
             if ret.yes("cqc_special_reviews")
             else f"{name} has not participated in any special reviews or investigations by "
             f"the Care Quality Commission during {year}."

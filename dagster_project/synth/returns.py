@@ -17,6 +17,7 @@ import numpy as np
 
 from dagster_project.ingest import provider_returns as pr
 from dagster_project.publish import narrative as nv
+from dagster_project.publish.names import readable_name
 from dagster_project.synth.organisations import Provider
 
 # Which providers (by position in the roster) are left incomplete, and how.
@@ -32,16 +33,34 @@ _CORE = (
 _SYNTHETIC = "Synthetic text for the demonstration region."
 
 
+# Counts in the ranges an acute trust's Quality Account reports (a few dozen services and
+# national audits, a handful of confidential enquiries), so every sentence reads as plausible.
+_COUNTS = {
+    "services_provided": (20, 60),
+    "audits_covering": (40, 70),
+    "enquiries_covering": (3, 9),
+    "audit_reports_reviewed": (15, 40),
+    "local_audits_reviewed": (20, 150),
+    "research_recruited": (200, 3000),
+    "deaths_previous_reviews": (20, 80),
+    "deaths_previous_problems": (1, 5),
+    "deaths_previous_revised": (5, 16),
+}
+# What most trusts answer; the CQC's enforcement and special reviews are the exception.
+_ANSWERS = {"cqc_enforcement": pr.NO, "cqc_special_reviews": pr.NO}
+
+
 def _value(item: pr.Item, rng: np.random.Generator, year: str) -> str:
     if item.kind == "count":
-        return str(int(rng.integers(5, 400)))
+        low, high = _COUNTS.get(item.item, (5, 400))
+        return str(int(rng.integers(low, high)))
     if item.kind == "percent":
         low, high = (
             (0.5, 8) if "error" in item.item else (0.5, 2.5) if "cquin" in item.item else (85, 100)
         )
         return f"{rng.uniform(low, high):.1f}"
     if item.kind == "yes_no":
-        return pr.YES
+        return _ANSWERS.get(item.item, pr.YES)
     if item.kind == "choice":
         return item.allowed[0] if item.item != "provider_kind" else "acute"
     if item.kind == "date":
@@ -67,7 +86,7 @@ def return_rows(
             value = _value(item, rng, year)
             if item.item == "foundation_trust":
                 value = pr.YES if foundation_trust else pr.NO
-            elif item.kind == "count" and item.item.startswith("deaths"):
+            elif item.kind == "count" and item.qualified_by == "quarter":
                 low, high = (1, 5) if "problems" in item.item else (150, 400)
                 value = str(int(rng.integers(low, high)))
             rows.append((code, year, item_id, value))
@@ -105,7 +124,10 @@ def narrative_text(
     """A complete narrative: every section, three priorities and a comment on each of
     `indicators` (by default every core indicator)."""
     lines = ["---", f"provider_code: {code}", f"financial_year: {year}", "---", ""]
-    lines += [f"## {nv.CHIEF_EXECUTIVE}", "", f"{_SYNTHETIC} The chief executive of {name}.", ""]
+    # Written as the provider writes its name, not in the register's capitals.
+    own_name = readable_name(name) or name
+    lines += [f"## {nv.CHIEF_EXECUTIVE}", "", f"{_SYNTHETIC} The chief executive of {own_name}.",
+              ""]  # fmt: skip
     lines += [f"## {nv.PRIORITIES}", ""]
     for title in ("Fewer falls", "Earlier treatment of sepsis", "Kinder discharge"):
         lines += [f"### {title}", "", _SYNTHETIC, "", f"{nv.PROGRESS} {_SYNTHETIC}", "",

@@ -187,3 +187,38 @@ def test_the_suite_quarantines_bad_lines_with_file_line_and_rule(tmp_path):
     assert "value_yes_no" in lines and "item_once" in lines
     # the four above, and both cqc_enforcement lines (the item given twice)
     assert result.records_quarantined == 6 and not result.blocking
+
+
+def _statement(html: str, anchor: str) -> str:
+    start = html.index(f'id="{anchor}"')
+    return " ".join(html[start : html.index("<h4", start + 1)].split())
+
+
+def test_cqc_statements_say_only_what_the_return_says(tmp_path):
+    """Registered without conditions: no conditions sentence, and an answer of no to
+    enforcement and special reviews is stated as such, with no detail quoted; registered
+    with conditions: they are quoted, in one sentence with one full stop."""
+    page, _ = _render(
+        tmp_path,
+        changes={
+            ("RCC", "cqc_registration"): "registered with conditions",
+            ("RCC", "cqc_conditions"): "Regulated activity limited to the main site.",
+            ("RCC", "cqc_enforcement"): "yes",
+            ("RCC", "cqc_enforcement_detail"): "A warning notice on staffing.",
+        },
+    )
+    alpha = _statement(page("RAA"), "assurance-cqc")
+    assert "its current registration status is registered without conditions." in alpha
+    assert "conditions on its registration" not in alpha
+    assert "has not taken enforcement action against Alpha Hospitals NHS Trust" in alpha
+    assert "has not participated in any special reviews" in alpha
+    cedar = _statement(page("RCC"), "assurance-cqc")
+    assert (
+        "The conditions on its registration are: Regulated activity limited to the main site."
+        in cedar
+    )
+    assert "Regulated activity limited to the main site.." not in cedar
+    assert (
+        "has taken enforcement action against Cedar NHS Trust during 2017-18: "
+        "A warning notice on staffing." in cedar
+    )
