@@ -46,6 +46,7 @@ import duckdb
 
 from dagster_project import __version__
 from dagster_project.home import Home
+from dagster_project.publish.dictionary import parquet_metadata, published_docs, write_comments
 from dagster_project.storage import write_text_atomically
 
 PUBLISHED_SCHEMA = "published"
@@ -129,6 +130,9 @@ def _write(
     """The whole publication under temporary names: the DuckDB file and its Parquet folder."""
     parquet_dir.mkdir(parents=True)
     counts: dict[str, int] = {}
+    from dagster_project.transform.project import manifest  # dbt's, loaded only to publish
+
+    docs = published_docs(manifest())
     con = duckdb.connect(str(tmp))
     try:
         con.execute(f"attach '{home.warehouse_db}' as wh (read_only)")
@@ -156,9 +160,10 @@ def _write(
                 [publication_id, now, __version__, table, count, json.dumps(inputs)],
             )
         for table in [*sorted(counts), "publication"]:
-            con.execute(
-                f"copy main.\"{table}\" to '{parquet_dir / (table + '.parquet')}' (format parquet)"
-            )
+            write_comments(con, table, docs.get(table))
+            target = parquet_dir / (table + ".parquet")
+            metadata = parquet_metadata(con, table, docs.get(table))
+            con.execute(f"copy main.\"{table}\" to '{target}' (format parquet{metadata})")
         con.execute("checkpoint")
     finally:
         con.close()
