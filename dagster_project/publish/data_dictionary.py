@@ -6,8 +6,8 @@ the column types it reads back from the warehouse), and `dbt docs generate
 --static` puts all of that into a single HTML file with no server and no
 external requests, so it opens from disk like the rest of the site. It is
 generated into a scratch folder (not dbt's own target folder, which holds the
-manifest Dagster loads) and copied in, under both `static_index.html` (dbt's
-name) and `index.html` (what a browser opens for the folder). The page is meant
+manifest Dagster loads) and copied in once, as `index.html` (what a browser opens
+for the folder), not also under dbt's name `static_index.html`. The page is meant
 to be shared, so this machine's folders in it (the home folder in the sources'
 locations, the dbt project's, the scratch folder's) are written as `$QA_HOME`,
 `dbt` and `target`.
@@ -45,6 +45,7 @@ def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
         page = generated.read_text(encoding="utf-8")
         for folder, shown in ((scratch_path, "target"), (home.root, "$QA_HOME"), (DBT_DIR, "dbt")):
             page = page.replace(str(folder), shown).replace(str(Path(folder).resolve()), shown)
-    for name in (STATIC_NAME, "index.html"):
-        write_text(target / name, page)
+    write_text(target / "index.html", page)
+    # Earlier versions also kept dbt's own name, an identical copy of several megabytes.
+    (target / STATIC_NAME).unlink(missing_ok=True)
     return target / "index.html"
