@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from dagster_project import __version__
 from dagster_project.home import Home, resolve_home
 
 if TYPE_CHECKING:
@@ -401,10 +402,27 @@ def _add_document_commands(sub: argparse._SubParsersAction) -> None:
     template.set_defaults(func=cmd_narrative_template)
 
 
+_EXAMPLES = """\
+examples:
+  qa demo                                   the synthetic region, end to end
+  qa run --home ./qa_home                   everything new in ./qa_home/landing
+  qa validate "Hip Replacement Provider 2324.csv"   what its suite would quarantine
+  qa query "select * from core_indicators limit 5"
+  qa narrative-template RXX 2024-25         the narrative and return to fill in
+  qa serve                                  browse the site at http://localhost:8000
+
+Each command has its own help: qa COMMAND --help.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="qa", description="NHS Quality Accounts pipeline: ingest, validate, publish."
+        prog="qa",
+        description="NHS Quality Accounts pipeline: ingest, validate, publish.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXAMPLES,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     quiet = argparse.ArgumentParser(add_help=False)
     quiet.add_argument(
         "--quiet", action="store_true", default=argparse.SUPPRESS,

@@ -96,3 +96,15 @@ def test_run_refuses_a_year_that_is_not_a_financial_year(tmp_path):
     assert done.returncode == 2
     assert "'2024/25' is not a financial year like 2024-25" in done.stderr
     assert not (tmp_path / "home" / "published").exists()
+
+
+def test_version_and_examples_in_the_help():
+    from dagster_project import __version__
+    from dagster_project.cli import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--version"])
+    assert exited.value.code == 0
+    help_text = build_parser().format_help()
+    assert "examples:" in help_text and "qa demo" in help_text and "qa query" in help_text
+    assert _qa("--version").stdout.strip() == f"qa {__version__}"
