@@ -7,6 +7,8 @@ so they are made assets by `publish_assets` when the definitions are built, with
 those models as dependencies (reading dbt's manifest is not for import time).
 """
 
+import warnings
+
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
@@ -57,6 +59,12 @@ def _years(context: dg.AssetExecutionContext) -> list[str] | None:
     if context.has_partition_key or context.has_partition_key_range:
         return list(context.partition_keys)
     return None
+
+
+# One run renders all the years a backfill asks for (the documents share one site index);
+# Dagster 1.13 marks that policy beta, which is understood, so its warning is not shown to
+# every user on every run.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 @dg.asset(
