@@ -164,6 +164,7 @@ def _non_negative(kind: type[int] | type[float]) -> Callable[[str], int | float]
 
 
 QUERY_TIMED_OUT = 3  # exit status of a query stopped at its time limit
+QUERY_FAILED = 4  # exit status of a query DuckDB ran and could not answer (2: refused)
 # The defaults of `qa query`, as in dagster_project.publish.query (not imported here, so that
 # `qa --help` does not load DuckDB).
 DEFAULT_QUERY_ROWS = 1000
@@ -186,7 +187,8 @@ def _query_format(fmt: str | None, output: str | None) -> tuple[str, str | None]
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    """0: done; 2: refused, failed or nothing to query; 3: stopped at the time limit."""
+    """0: done; 2: refused (not one SELECT of the publication, an unknown region) or nothing
+    to query; 3: stopped at the time limit; 4: the query ran and failed (an unknown column)."""
     import duckdb
     from rich.markup import escape
 
@@ -236,7 +238,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         return 2
     except duckdb.Error as exc:
         console.print(f"[red]The query failed:[/] {escape(str(exc))}", soft_wrap=True)
-        return 2
+        return QUERY_FAILED
     if args.output:
         console.print(f"Wrote {written} row{'' if written == 1 else 's'} to {escape(args.output)}")
         return 0
@@ -487,8 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
         "query",
         help="read-only SQL against the published warehouse (writes and file access refused)",
         description="Run one SELECT against the publication and show the first rows, or write "
-        "every row to a file with --output. Exit status: 0 done, 2 refused or failed, "
-        f"{QUERY_TIMED_OUT} stopped at the time limit.",
+        "every row to a file with --output. Exit status: 0 done, 2 refused (not one SELECT, "
+        f"an unknown region), {QUERY_TIMED_OUT} stopped at the time limit, {QUERY_FAILED} "
+        "the query ran and failed.",
     )
     query.add_argument("sql", help="one SELECT over the published tables")
     query.add_argument("--home", help="home folder (default $QA_HOME or ./qa_home)")

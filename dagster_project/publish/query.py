@@ -349,6 +349,23 @@ def _create_region_views(con: duckdb.DuckDBPyConnection, region: str) -> None:
         "where database_name = ? and schema_name = 'main' group by table_name",
         [_SOURCE_CATALOG],
     ).fetchall()
+    known = sorted(
+        {
+            code
+            for table, regional in tables
+            if regional
+            for (code,) in con.execute(
+                f'select distinct region_code from {_SOURCE_CATALOG}.main."{table}" '
+                "where region_code is not null"
+            ).fetchall()
+        }
+    )
+    if region not in known:
+        # Views of an unknown region would hold no rows: an answer of nothing, not an error.
+        raise QueryRefused(
+            f"refused: no region {region!r} in the publication; its regions are "
+            f"{', '.join(known) or 'none'}"
+        )
     literal = "'" + region.replace("'", "''") + "'"  # views take no parameters
     for table, regional in tables:
         name = '"' + table.replace('"', '""') + '"'

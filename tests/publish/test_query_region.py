@@ -93,11 +93,24 @@ def test_region_joins_tables_without_region_code(home, capsys):
 
 def test_region_is_a_value_not_sql(home, capsys):
     before = _sha(home / "published" / "quality.duckdb")
-    code, out, _ = _qa(capsys, home, "select * from providers", "--region",
-                       "Y56' or '1' = '1", "--format", "json")  # fmt: skip
-    assert code == 0
-    assert json.loads(out) == []
+    code, out, err = _qa(capsys, home, "select * from providers", "--region",
+                         "Y56' or '1' = '1", "--format", "json")  # fmt: skip
+    assert code == 2 and out == ""
+    assert "no region \"Y56' or '1' = '1\" in the publication" in err
     assert _sha(home / "published" / "quality.duckdb") == before
+
+
+def test_an_unknown_region_is_refused_naming_the_regions_there(home, capsys):
+    """Not an empty answer, which would read as 'the region has no providers'."""
+    code, out, err = _qa(capsys, home, "select * from providers", "--region", "Y99")
+    assert code == 2 and out == ""
+    assert "no region 'Y99' in the publication; its regions are Y56, Y58" in err
+
+
+def test_a_query_that_fails_has_its_own_exit_status(home, capsys):
+    code, out, err = _qa(capsys, home, "select no_such_column from providers")
+    assert code == 4 and out == ""
+    assert "The query failed:" in err and "no_such_column" in err
 
 
 def test_region_cannot_go_round_its_views(home, capsys):
