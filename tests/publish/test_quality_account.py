@@ -221,7 +221,7 @@ def _table_row(html: str, caption_start: str, row_header: str) -> str:
     start = re.search(rf'<caption id="[^"]+">{re.escape(caption_start)}', html)
     assert start, f"no table captioned {caption_start!r}"
     table = html[start.start() : html.index("</table>", start.start())]
-    row = re.search(rf'<th scope="row">{re.escape(row_header)}</th>(.*?)</tr>', table, re.S)
+    row = re.search(rf'<th scope="row"[^>]*>{re.escape(row_header)}</th>(.*?)</tr>', table, re.S)
     assert row, f"no row {row_header!r} in table {caption_start!r}"
     return re.sub(r"<[^>]+>", " ", row.group(1))
 
