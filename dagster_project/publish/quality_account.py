@@ -117,7 +117,9 @@ def render_portal(
             written.append(page)
     index = site / "index.html"
     write_text(index, env.get_template("index.html").render(portal.index_context(data)))
-    return [*written, index]
+    statement = site / "accessibility.html"
+    write_text(statement, env.get_template("accessibility.html").render(root=""))
+    return [*written, index, statement]
 
 
 def render_site(

@@ -87,3 +87,13 @@ def test_a_quality_account_on_a_phone_has_its_tables_and_a_wide_screen_keeps_the
     assert {t["display"] for t in phone["tables"]} == {"block"}
     desktop = _measure(browser, path, DESKTOP)
     assert {t["display"] for t in desktop["tables"]} == {"table"}
+
+
+def test_every_page_links_an_accessibility_statement_that_states_its_known_problems(site):
+    statement = (site / "accessibility.html").read_text(encoding="utf-8")
+    assert "<h1>Accessibility statement</h1>" in statement
+    assert "The PDFs are not tagged" in statement, "a known problem is stated, not hidden"
+    for path in PAGES:
+        depth = path.count("/")
+        html = (site / path).read_text(encoding="utf-8")
+        assert f'<a href="{"../" * depth}accessibility.html">Accessibility statement</a>' in html
