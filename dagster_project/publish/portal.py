@@ -35,6 +35,8 @@ from dagster_project.publish.tables import Cell, Column, DataTable, number, slug
 
 UNKNOWN_REGION = "UNKNOWN"
 REGION_FOLDER = "regions"
+# The data dictionary (publish/data_dictionary.py): a folder of the site that is no provider's.
+DOCS_FOLDER = "docs"
 
 
 def zip_name(code: str, year: str) -> str:

@@ -182,7 +182,9 @@ def _remove_withdrawn(site: Path, data: SiteData) -> None:
                 folder.rmdir()
     for provider_page in site.glob("*/index.html"):
         folder = provider_page.parent
-        withdrawn = folder.name != portal.REGION_FOLDER and folder.name not in data.proms.providers
+        # The regions' and the data dictionary's folders hold an index.html too.
+        ours = folder.name in (portal.REGION_FOLDER, portal.DOCS_FOLDER)
+        withdrawn = not ours and folder.name not in data.proms.providers
         if withdrawn and not any(p for p in folder.iterdir() if p != provider_page):
             provider_page.unlink()
             folder.rmdir()

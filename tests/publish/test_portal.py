@@ -163,3 +163,16 @@ def test_serve_gives_the_site_and_nothing_outside_it(site):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_a_full_render_keeps_the_data_dictionary(tmp_path):
+    """docs/index.html is the dictionary's, not a withdrawn provider's page to remove."""
+    fixtures = document_fixtures()
+    db = fixtures.build_document_db(tmp_path / "quality.duckdb")
+    site_dir = tmp_path / "site"
+    dictionary = site_dir / "docs" / "index.html"
+    dictionary.parent.mkdir(parents=True)
+    dictionary.write_text("<html>the data dictionary</html>", encoding="utf-8")
+    render_site(db, site_dir, pdf=False)
+    assert dictionary.read_text(encoding="utf-8") == "<html>the data dictionary</html>"
+    assert (site_dir / "RAA" / "index.html").is_file()
