@@ -96,6 +96,14 @@ def return_rows(
         deaths = int(values[f"deaths.{q}"])
         values[f"deaths_reviewed.{q}"] = str(deaths // 5)
     values["services_reviewed"] = values["services_provided"]
+    # A share of a count is a whole number of them: all the enquiries, all but one audit.
+    for covering, share, missed in (
+        ("audits_covering", "audits_participated_pct", 1),
+        ("enquiries_covering", "enquiries_participated_pct", 0),
+    ):
+        if covering in values and share in values:
+            n = int(values[covering])
+            values[share] = f"{100 * (n - missed) / n:.1f}"
     values["ce_declaration_name"] = "A. Synthetic (demonstration chief executive)"
     rows = [(c, y, i, values[i]) for c, y, i, _ in rows]
     return [r for r in rows if r[2] not in set(leave_out)]
