@@ -60,6 +60,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from dagster_project.publish.figures import plain
+
 ALLOWED_TABLE_FUNCTIONS = frozenset(
     {"range", "generate_series", "unnest", "json_each", "json_tree"}
 )
@@ -637,9 +639,24 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# Places a decimal keeps on screen: enough for any published rate or ratio (SHMI has four),
+# few enough to read. CSV, JSON and Parquet keep every digit.
+SCREEN_DECIMALS = 4
+
+
+def _screen(value: Any) -> str:
+    """A cell as read on screen: floats rounded (by the documents' one rule), trailing
+    zeros dropped, so 0.971963 reads 0.972 and 95.0 reads 95."""
+    if isinstance(value, float) and math.isfinite(value):
+        text = plain(value, SCREEN_DECIMALS)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return _text(value)
+
+
 def _as_table(result: QueryResult) -> str:
-    """Plain text columns: numbers right-aligned so magnitudes line up, the rest left."""
-    cells = [[_text(v) for v in row] for row in result.rows]
+    """Plain text columns: numbers right-aligned so magnitudes line up, the rest left;
+    floats rounded for reading (SCREEN_DECIMALS)."""
+    cells = [[_screen(v) for v in row] for row in result.rows]
     widths = [
         max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(result.columns)
     ]

@@ -278,3 +278,17 @@ def test_readers_do_not_block_each_other(publication: Path) -> None:
         if other_process.poll() is None:
             other_process.kill()
             other_process.wait()
+
+
+def test_the_screen_rounds_decimals_for_reading_and_files_keep_every_digit(
+    publication: Path,
+) -> None:
+    result = run_query(
+        publication,
+        "select 0.971963::double as ratio, 95.0::double as pct, 1234.56785::double as big, "
+        "-0.00001::double as tiny, 7 as whole",
+    )
+    assert format_result(result, "table").splitlines()[2].split() == [
+        "0.972", "95", "1234.5679", "0", "7"
+    ]  # fmt: skip
+    assert format_result(result, "csv").splitlines()[1] == "0.971963,95.0,1234.56785,-1e-05,7"

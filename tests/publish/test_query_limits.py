@@ -95,7 +95,7 @@ def test_the_screen_shows_the_first_rows_and_counts_the_rest(home, capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[2].split() == ["R0000", "-1.5"]
-    assert lines[-2].split() == ["R0999", "498.0"]
+    assert lines[-2].split() == ["R0999", "498"]  # rounded for reading: 498.0 shows as 498
     assert lines[-1] == f"({DEFAULT_MAX_ROWS} rows shown; {ROWS - DEFAULT_MAX_ROWS} more not shown)"
     assert len(lines) == 2 + DEFAULT_MAX_ROWS + 1
     assert f"{ROWS - DEFAULT_MAX_ROWS} more were not shown" in err
