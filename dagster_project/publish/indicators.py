@@ -85,6 +85,24 @@ def compared(entry: Row, comparison: str | None) -> str | None:
     return f"{comparison} {against(entry)}"
 
 
+def comparison_cell(entry: Row, comparison: str | None) -> Cell:
+    """The comparison as a table shows it, the same in every document and on every region
+    page: a result outside the limits says in words whether it is worse or better (colour
+    alone tells a reader of the printed page or a screen reader nothing), and is tagged so."""
+    words = compared(entry, comparison)
+    if words is None:
+        return text(None, "no comparison published")
+    higher_is_better = entry.get("higher_is_better")
+    if higher_is_better is None or comparison not in WORSE.values():
+        return Cell(words)
+    worse = comparison == WORSE[bool(higher_is_better)]
+    return Cell(
+        f"{words} ({'worse' if worse else 'better'})",
+        css="negative" if worse else "positive",
+        value=words,
+    )
+
+
 def centre_words(entry: Row) -> tuple[str, str]:
     """(legend label, words mid-sentence) for a funnel's centre line."""
     if entry.get("method") in ENGLAND_FROM_FILE:
@@ -405,7 +423,7 @@ def _others_table(
                 show(values.get("value"), unit, missing_reason(entry, values)),
                 Cell(national_label(entry)),
                 show(national_figure(entry, values), unit),
-                text(compared(entry, values.get("comparison")), "no comparison published"),
+                comparison_cell(entry, values.get("comparison")),
             )
         )
     return DataTable(

@@ -24,14 +24,14 @@ from dagster_project.publish.document import (
 )
 from dagster_project.publish.indicators import (
     DOMAINS,
-    compared,
+    comparison_cell,
     missing_reason,
     national_figure,
     national_label,
     show,
 )
 from dagster_project.publish.proms_section import Provider
-from dagster_project.publish.tables import Cell, Column, DataTable, number, slug, text
+from dagster_project.publish.tables import Cell, Column, DataTable, number, slug
 
 UNKNOWN_REGION = "UNKNOWN"
 REGION_FOLDER = "regions"
@@ -160,7 +160,7 @@ def _core_tables(data: SiteData, providers: list[Provider], year: str) -> list[D
                     show(value, unit, missing_reason(entry, values)),
                     show(core.get("previous_value"), unit),
                     show(national, unit),
-                    text(compared(entry, values.get("comparison")), "no comparison published"),
+                    comparison_cell(entry, values.get("comparison")),
                 )
             )
         if rows:

@@ -730,3 +730,17 @@ def test_no_internal_codes_in_reader_facing_text(site):
     for code in ("RAA", "RBB", "RCC"):
         html = re.sub(r"<(script|style)\b.*?</\1>", " ", _doc(site[0], code), flags=re.S)
         assert _CODE.findall(_text(html)) == [], code
+
+
+def test_worse_than_expected_is_said_in_words_and_tagged_on_the_region_page(site):
+    """In words (not colour alone), with the tag the document's tables use (the same
+    indicators.comparison_cell builds both)."""
+    mark = (
+        '<span class="tag tag--negative">higher than expected against the providers in this '
+        "publication (worse)</span>"
+    )
+    region = (site[0] / "regions" / "Y56" / "index.html").read_text(encoding="utf-8")
+    region_table = region[region.index('data-table="core-cdi-rate-2017-18"') :]
+    region_row = region_table[: region_table.index("</table>")]
+    assert mark in region_row
+    assert '<span class="tag tag--positive">' not in region_row, "nothing here is better"

@@ -177,7 +177,10 @@ def test_a_count_is_judged_against_its_objective_never_england():
     )  # fmt: skip
     others = _others_table(ind, [entry], "RA1", YEAR, "safety")
     cells = [c.text for c in others.rows[0]]
-    assert cells[3:] == ["Objective", "25", "higher than expected against the objective"]
+    assert cells[3:] == ["Objective", "25", "higher than expected against the objective (worse)"]
+    assert others.rows[0][5].css == "negative" and others.rows[0][5].csv_value == (
+        "higher than expected against the objective"
+    )
     assert "England" not in " ".join(c.header for c in others.columns)
     suggestions = ind.suggestions("RA1", YEAR, "Alpha NHS Trust")
     assert suggestions == ["Cdi count: higher than expected against the objective"]
