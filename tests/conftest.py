@@ -72,6 +72,17 @@ def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> SyntheticRun:
     return SyntheticRun(home, json.loads(truth_path.read_text()), outcome)
 
 
+@pytest.fixture(scope="module")
+def published_connection(synthetic_run):
+    """A read-only connection to the synthetic run's publication, as an observatory opens it."""
+    import duckdb
+
+    assert synthetic_run.outcome.success, synthetic_run.outcome.failures
+    con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
+    yield con
+    con.close()
+
+
 @pytest.fixture(scope="session")
 def small_region(tmp_path_factory: pytest.TempPathFactory):
     """A small region (12 providers, one year, PROMs, organisations and SHMI), run once

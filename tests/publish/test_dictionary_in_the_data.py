@@ -15,11 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def published(synthetic_run):
-    assert synthetic_run.outcome.success, synthetic_run.outcome.failures
-    con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
-    yield con
-    con.close()
+def published(published_connection):
+    return published_connection
 
 
 def _tables(con) -> list[tuple[str, str | None]]:

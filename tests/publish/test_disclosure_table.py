@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 
 METHODOLOGY = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"
@@ -30,10 +29,8 @@ def _table() -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def published(synthetic_run):
-    con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
-    yield con
-    con.close()
+def published(published_connection):
+    return published_connection
 
 
 def test_the_table_covers_every_feed_with_published_figures():

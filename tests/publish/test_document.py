@@ -314,13 +314,18 @@ def _template_for(code: str) -> str:
     return nv.template(code, "Cedar NHS Trust", "2017-18", [("shmi", "SHMI")], ["SHMI"])
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> tuple[Path, list[Path]]:
-    root = tmp_path_factory.mktemp("document")
+def render_fixture_site(root: Path) -> tuple[Path, list[Path]]:
+    """The small publication and its narratives under `root`, rendered without PDFs into
+    `root/site`: the site the document, portal and phone tests read."""
     db = build_document_db(root / "quality.duckdb")
     narratives = write_narratives(root / "narratives")
     site_dir = root / "site"
     return site_dir, render_site(db, site_dir, narrative_dir=narratives, pdf=False)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> tuple[Path, list[Path]]:
+    return render_fixture_site(tmp_path_factory.mktemp("document"))
 
 
 def _doc(site_dir: Path, code: str, year: str = "2017-18") -> str:

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from conftest import document_fixtures, skip_or_fail
 
-from dagster_project.publish.quality_account import render_site
-
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PAGES = (
@@ -26,12 +24,8 @@ PAGES = (
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    fixtures = document_fixtures()
-    root = tmp_path_factory.mktemp("phone")
-    db = fixtures.build_document_db(root / "quality.duckdb")
-    narratives = fixtures.write_narratives(root / "narratives")
-    render_site(db, root / "site", narrative_dir=narratives, pdf=False)
-    return root / "site"
+    site_dir, _ = document_fixtures().render_fixture_site(tmp_path_factory.mktemp("phone"))
+    return site_dir
 
 
 @pytest.fixture(scope="module")

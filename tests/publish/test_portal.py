@@ -23,13 +23,10 @@ from dagster_project.publish.serve import make_server
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    fixtures = document_fixtures()
     root = tmp_path_factory.mktemp("portal")
-    db = fixtures.build_document_db(root / "quality.duckdb")
-    narratives = fixtures.write_narratives(root / "narratives")
-    site_dir = root / "site"
-    render_site(db, site_dir, narrative_dir=narratives, pdf=False)
-    render_site(db, site_dir, ["RAA"], narrative_dir=narratives)  # with PDFs, for link checks
+    site_dir, _ = document_fixtures().render_fixture_site(root)
+    # RAA's PDF too, for the link checks.
+    render_site(root / "quality.duckdb", site_dir, ["RAA"], narrative_dir=root / "narratives")
     return site_dir
 
 

@@ -34,11 +34,8 @@ FUNNEL_INDICATORS = [code for code, _ in TRUTH_INDICATORS.values()]
 
 
 @pytest.fixture(scope="module")
-def published(synthetic_run):
-    assert synthetic_run.outcome.success, synthetic_run.outcome.failures
-    con = duckdb.connect(str(synthetic_run.home.published_db), read_only=True)
-    yield con
-    con.close()
+def published(published_connection):
+    return published_connection
 
 
 def _values(con, indicator: str) -> dict[tuple[str, str], tuple]:
