@@ -365,12 +365,16 @@ def _sentence(template: str, *values: str | None) -> str | None:
     if any(v is None for v in values):
         return None
     # A provider's own text usually ends in a full stop; the sentence adds its own.
-    return template.format(*(v.rstrip().rstrip(".") for v in values))
+    return template.format(*(_unstopped(v) for v in values))
+
+
+def _unstopped(text: str) -> str:
+    """A provider's text placed inside a sentence that ends with its own full stop."""
+    return text.rstrip().rstrip(".")
 
 
 def _clause(text: str | None) -> str:
-    """A provider's text placed inside a sentence that ends with its own full stop."""
-    return "not described" if text is None else text.rstrip().rstrip(".")
+    return "not described" if text is None else _unstopped(text)
 
 
 def _percent_cell(value: str | None, reason: str) -> Cell:

@@ -33,6 +33,9 @@ def cast(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
 
 NOT_A_NUMBER = (SUPPRESSED, "-")
 _ARROW = {"Int16": pa.int16(), "Int64": pa.int64(), "Float64": pa.float64()}
+# The declared types that are numbers: the columns whose grouped figures (`1,234`) are
+# ungrouped before the suite judges them (validation/run.py).
+NUMERIC_TYPES = frozenset(_ARROW)
 
 
 def _numbers(values: pd.Series, dtype: str) -> pd.Series:

@@ -33,7 +33,7 @@ from dagster_project.storage import (
     write_parquet_batches_atomically,
 )
 from dagster_project.validation import derived
-from dagster_project.validation.casting import cast, empty
+from dagster_project.validation.casting import NUMERIC_TYPES, cast, empty
 from dagster_project.validation.register import (
     REGISTER_TABLE,
     Register,
@@ -49,7 +49,6 @@ from dagster_project.validation.suites import (
 )
 
 BATCH_ROWS = 250_000
-NUMERIC = frozenset({"Int16", "Int64", "Float64"})
 
 
 @dataclass
@@ -238,7 +237,7 @@ def validate_file(
     suite = load_suite(suite_name)
     spec = TABLES[table]
     # Figures with thousands separators (`1,234`) are read as numbers, in every feed.
-    frame = ungroup_frame(frame, [c for c, t in spec.columns.items() if t in NUMERIC])
+    frame = ungroup_frame(frame, [c for c, t in spec.columns.items() if t in NUMERIC_TYPES])
     checked = spec.derive(frame) if spec.derive else frame
     if register is not None:
         checked = checked.assign(
