@@ -13,6 +13,7 @@ a run launched from the UI with another home builds that home's warehouse.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +28,8 @@ DBT_DIR = REPO_ROOT / "dbt"
 SEEDS_DIR = REPO_ROOT / "seeds"
 # Parsing needs a value for every var, but reads no data: any path will do.
 _PARSE_HOME = "qa_home"
+# Where `dbt parse` writes, inside the project's target folder.
+_PARSE_FOLDER = "parse"
 
 
 def dbt_vars(home: Home | str | Path) -> list[str]:
@@ -45,15 +48,24 @@ def dbt_executable() -> str:
 
 
 class _Preparer(DbtProjectPreparer):
-    """dagster-dbt's preparation (`dbt parse` into the project's target folder, one process
-    at a time), run with the dbt beside this Python and with the var parsing needs: the
-    default preparer looks for dbt on PATH, which an unactivated virtualenv does not set."""
+    """dagster-dbt's preparation (`dbt parse`, one process at a time), run with the dbt
+    beside this Python and with the var parsing needs: the default preparer looks for dbt on
+    PATH, which an unactivated virtualenv does not set.
+
+    dbt writes its manifest in place, and readers of the manifest take no lock, so a run
+    loading the definitions while another run parses could read half a file. dbt parses into
+    a folder of its own (which keeps its partial-parse state between runs) and the finished
+    manifest replaces the one readers open in a single rename."""
 
     def prepare(self, project: DbtProject) -> None:
         def parse(project: DbtProject) -> None:
+            parsed = project.manifest_path.parent / _PARSE_FOLDER
             DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-                ["parse", "--quiet", *dbt_vars(_PARSE_HOME)], target_path=project.target_path
+                ["parse", "--quiet", *dbt_vars(_PARSE_HOME)], target_path=parsed
             ).wait()
+            partial = project.manifest_path.with_name(f".{project.manifest_path.name}.partial")
+            shutil.copyfile(parsed / project.manifest_path.name, partial)
+            os.replace(partial, project.manifest_path)
 
         run_with_concurrent_update_guard(project.manifest_path, parse, project=project)
 
