@@ -30,6 +30,9 @@ SEEDS_DIR = REPO_ROOT / "seeds"
 _PARSE_HOME = "qa_home"
 # Where `dbt parse` writes, inside the project's target folder.
 _PARSE_FOLDER = "parse"
+# What runs read from the target folder: the manifest, and the partial-parse state every
+# dbt command dagster-dbt starts copies to begin from.
+_PARSE_OUTPUTS = ("partial_parse.msgpack", "manifest.json")
 
 
 def dbt_vars(home: Home | str | Path) -> list[str]:
@@ -55,7 +58,8 @@ class _Preparer(DbtProjectPreparer):
     dbt writes its manifest in place, and readers of the manifest take no lock, so a run
     loading the definitions while another run parses could read half a file. dbt parses into
     a folder of its own (which keeps its partial-parse state between runs) and the finished
-    manifest replaces the one readers open in a single rename."""
+    manifest (and the partial-parse state dbt commands start from) replaces the one readers
+    open in a single rename."""
 
     def prepare(self, project: DbtProject) -> None:
         def parse(project: DbtProject) -> None:
@@ -63,9 +67,10 @@ class _Preparer(DbtProjectPreparer):
             DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
                 ["parse", "--quiet", *dbt_vars(_PARSE_HOME)], target_path=parsed
             ).wait()
-            partial = project.manifest_path.with_name(f".{project.manifest_path.name}.partial")
-            shutil.copyfile(parsed / project.manifest_path.name, partial)
-            os.replace(partial, project.manifest_path)
+            for name in _PARSE_OUTPUTS:
+                partial = project.manifest_path.with_name(f".{name}.partial")
+                shutil.copyfile(parsed / name, partial)
+                os.replace(partial, project.manifest_path.with_name(name))
 
         run_with_concurrent_update_guard(project.manifest_path, parse, project=project)
 
