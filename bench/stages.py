@@ -184,14 +184,14 @@ def stage_dbt(params: Params) -> Outcome:
 
 
 def stage_publish(params: Params) -> Outcome:
-    from dagster_project.publish.snapshot import publish
+    from dagster_project.publish.observatories.snapshot import publish
 
     publication = publish(_home(params))
     return sum(publication.row_counts.values()), "rows published", dict(publication.row_counts)
 
 
 def stage_render(params: Params) -> Outcome:
-    from dagster_project.publish.quality_account import render_site
+    from dagster_project.publish.portal.site import render_site
 
     home = _home(params)
     pages = render_site(home.published_db, home.site)

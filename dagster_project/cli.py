@@ -165,8 +165,8 @@ def _non_negative(kind: type[int] | type[float]) -> Callable[[str], int | float]
 
 QUERY_TIMED_OUT = 3  # exit status of a query stopped at its time limit
 QUERY_FAILED = 4  # exit status of a query DuckDB ran and could not answer (2: refused)
-# The defaults of `qa query`, as in dagster_project.publish.query (not imported here, so that
-# `qa --help` does not load DuckDB).
+# The defaults of `qa query`, as in dagster_project.publish.observatories.query (not
+# imported here, so that `qa --help` does not load DuckDB).
 DEFAULT_QUERY_ROWS = 1000
 DEFAULT_QUERY_SECONDS = 30.0
 
@@ -192,7 +192,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     import duckdb
     from rich.markup import escape
 
-    from dagster_project.publish.query import (
+    from dagster_project.publish.observatories.query import (
         QueryOutputError,
         QueryRefused,
         QueryTimedOut,
@@ -309,7 +309,7 @@ def _dry_run_lines(outcome: FileDryRun) -> list[str]:
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     from dagster_project.feeds.catalogue import FEEDS
-    from dagster_project.publish.query import format_result
+    from dagster_project.publish.observatories.query import format_result
     from dagster_project.validation.held import held_summary
 
     home = resolve_home(args.home)
@@ -340,7 +340,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 def cmd_narrative_template(args: argparse.Namespace) -> int:
     """Write a pre-filled narrative file for a provider and year into landing/narratives/."""
-    from dagster_project.publish.narrative_template import (
+    from dagster_project.publish.document.narrative_template import (
         NarrativeTemplateError,
         write_return_template,
         write_template,
@@ -367,7 +367,7 @@ def cmd_narrative_template(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the home's site/ folder, and nothing else, on this machine until interrupted."""
-    from dagster_project.publish.serve import make_server
+    from dagster_project.publish.portal.serve import make_server
 
     home = resolve_home(args.home)
     console = _console(False)

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.partitions import FINANCIAL_YEARS, is_financial_year
-from dagster_project.publish.document import PAGE_NAME
+from dagster_project.publish.document.contents import PAGE_NAME
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def test_the_documents_job_runs_for_every_year_and_for_one(small_region):
     """Pages then PDFs through Dagster: without a year (as a whole-pipeline run) every page
     is printed; with one (`qa run --year`), that year's pages re-render and no PDF needs
     printing again, since no page changed."""
-    from dagster_project.publish.document import PDF_NAME
+    from dagster_project.publish.document.contents import PDF_NAME
     from dagster_project.runner import run_pipeline
 
     outcome = run_pipeline(small_region, job_name="quality_accounts")

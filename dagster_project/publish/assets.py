@@ -15,12 +15,12 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.partitions import FINANCIAL_YEARS, add_years
 from dagster_project.previews import table_preview
-from dagster_project.publish.data_dictionary import build_data_dictionary
-from dagster_project.publish.narrative import NARRATIVE_FOLDER, read_narratives
-from dagster_project.publish.pdf import print_site
-from dagster_project.publish.published_tables import published_years
-from dagster_project.publish.quality_account import render_site
-from dagster_project.publish.snapshot import publish
+from dagster_project.publish.document.narrative import NARRATIVE_FOLDER, read_narratives
+from dagster_project.publish.document.pdf import print_site
+from dagster_project.publish.document.published_tables import published_years
+from dagster_project.publish.observatories.snapshot import publish
+from dagster_project.publish.portal.data_dictionary import build_data_dictionary
+from dagster_project.publish.portal.site import render_site
 from dagster_project.resources import HomeResource
 from dagster_project.retries import retry_when_locked
 

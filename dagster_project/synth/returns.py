@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dagster_project.ingest import provider_returns as pr
-from dagster_project.publish import narrative as nv
+from dagster_project.publish.document import narrative as nv
 from dagster_project.publish.names import readable_name
 from dagster_project.synth.organisations import Provider
 

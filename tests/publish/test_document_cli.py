@@ -7,7 +7,7 @@ from conftest import document_fixtures
 
 from dagster_project.cli import main
 from dagster_project.home import resolve_home
-from dagster_project.publish import narrative as nv
+from dagster_project.publish.document import narrative as nv
 
 
 def test_narrative_template_is_prefilled_from_the_publication(tmp_path, capsys):

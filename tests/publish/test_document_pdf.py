@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import document_fixtures
 
-from dagster_project.publish.quality_account import render_site
+from dagster_project.publish.portal.site import render_site
 
 pypdf = pytest.importorskip("pypdf")
 

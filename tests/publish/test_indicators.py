@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagster_project.publish.indicators import missing_reason
+from dagster_project.publish.document.indicators import missing_reason
 
 RATE = {"min_denominator": None, "denominator_noun": "occupied bed days"}
 PROMS = {"min_denominator": 30.0, "denominator_noun": "modelled records"}

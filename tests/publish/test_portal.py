@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from conftest import document_fixtures, skip_or_fail
 
-from dagster_project.publish.quality_account import render_site
-from dagster_project.publish.serve import make_server
+from dagster_project.publish.portal.serve import make_server
+from dagster_project.publish.portal.site import render_site
 
 
 @pytest.fixture(scope="module")

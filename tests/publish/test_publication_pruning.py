@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from dagster_project.home import DEFAULT_KEEP_PUBLICATIONS, Home, resolve_home
-from dagster_project.publish.snapshot import publish
+from dagster_project.publish.observatories.snapshot import publish
 from dagster_project.resources import HomeResource
 
 START = datetime(2025, 4, 15, 6, 0, tzinfo=UTC)

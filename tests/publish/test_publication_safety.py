@@ -43,7 +43,7 @@ import duckdb
 import pytest
 
 from dagster_project.home import Home
-from dagster_project.publish.snapshot import FAULT_PAUSE_ENV
+from dagster_project.publish.observatories.snapshot import FAULT_PAUSE_ENV
 from dagster_project.runner import run_pipeline
 
 pytestmark = pytest.mark.slow

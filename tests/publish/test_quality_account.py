@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.publish.funnel_svg import FunnelPlot, FunnelPoint, Highlight
-from dagster_project.publish.quality_account import render_site
+from dagster_project.publish.charts.funnel_svg import FunnelPlot, FunnelPoint, Highlight
+from dagster_project.publish.portal.site import render_site
 
 BETA = "Beta <script>alert(1)</script> Trust"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.publish.query import (
+from dagster_project.publish.observatories.query import (
     QueryRefused,
     QueryResult,
     _open_publication,

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from dagster_project.cli import build_parser, main
-from dagster_project.publish.query import (
+from dagster_project.publish.observatories.query import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TIMEOUT_SECONDS,
     QueryTimedOut,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.publish.serve import make_server
+from dagster_project.publish.portal.serve import make_server
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import pytest
 from conftest import document_fixtures
 
 from dagster_project.ingest import provider_returns as pr
-from dagster_project.publish import statements as st
-from dagster_project.publish.quality_account import render_site
+from dagster_project.publish.document import statements as st
+from dagster_project.publish.portal.site import render_site
 from dagster_project.synth.returns import narrative_text, return_csv, return_rows
 from dagster_project.validation.dry_run import dry_run
 

@@ -11,19 +11,19 @@ import duckdb
 import jinja2
 import pytest
 
-from dagster_project.publish.bpt import bpt_section
-from dagster_project.publish.figures import format_number, format_percent, format_share
-from dagster_project.publish.funnel_svg import FunnelPoint, Highlight
-from dagster_project.publish.indicator_funnel import IndicatorFunnel, LimitPoint
-from dagster_project.publish.indicators import (
+from dagster_project.publish.charts.funnel_svg import FunnelPoint, Highlight
+from dagster_project.publish.charts.indicator_funnel import IndicatorFunnel, LimitPoint
+from dagster_project.publish.document.bpt import bpt_section
+from dagster_project.publish.document.indicators import (
     Indicators,
     _core_table,
     _others_table,
     against,
     national_label,
 )
+from dagster_project.publish.document.tables import number, percent
+from dagster_project.publish.figures import format_number, format_percent, format_share
 from dagster_project.publish.names import readable_name
-from dagster_project.publish.tables import number, percent
 
 MACROS = Path(__file__).parents[2] / "dbt" / "macros" / "percent_text.sql"
 YEAR = "2024-25"

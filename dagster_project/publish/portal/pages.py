@@ -12,8 +12,8 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import quote
 
-from dagster_project.publish.bpt import tariff_names
-from dagster_project.publish.document import (
+from dagster_project.publish.document.bpt import tariff_names
+from dagster_project.publish.document.contents import (
     DATA_FOLDER,
     DRAFT,
     FINAL,
@@ -22,7 +22,7 @@ from dagster_project.publish.document import (
     SiteData,
     completeness,
 )
-from dagster_project.publish.indicators import (
+from dagster_project.publish.document.indicators import (
     DOMAINS,
     comparison_cell,
     missing_reason,
@@ -30,12 +30,12 @@ from dagster_project.publish.indicators import (
     national_label,
     show,
 )
-from dagster_project.publish.proms_section import Provider
-from dagster_project.publish.tables import Cell, Column, DataTable, number, slug
+from dagster_project.publish.document.proms_section import Provider
+from dagster_project.publish.document.tables import Cell, Column, DataTable, number, slug
 
 UNKNOWN_REGION = "UNKNOWN"
 REGION_FOLDER = "regions"
-# The data dictionary (publish/data_dictionary.py): a folder of the site that is no provider's.
+# The data dictionary (portal/data_dictionary.py): a folder of the site that is no provider's.
 DOCS_FOLDER = "docs"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dagster_project.home import Home
 from dagster_project.ingest import provider_returns as pr
-from dagster_project.publish import narrative as nv
+from dagster_project.publish.document import narrative as nv
 
 _CODE = re.compile(r"[A-Z0-9]{3,5}")
 _YEAR = re.compile(r"\d{4}-\d{2}")
@@ -27,7 +27,7 @@ class NarrativeTemplateError(ValueError):
 
 def _from_publication(published_db: Path, code: str, year: str):
     """(name, indicators, suggestions) for the provider, or None if it is not published."""
-    from dagster_project.publish.document import commentary_codes, load_site_data
+    from dagster_project.publish.document.contents import commentary_codes, load_site_data
 
     data = load_site_data(published_db, None)
     provider = data.proms.providers.get(code)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from dagster_project.ingest import provider_returns as pr
-from dagster_project.publish import narrative as nv
-from dagster_project.publish.published_tables import Row
-from dagster_project.publish.tables import (
+from dagster_project.publish.document import narrative as nv
+from dagster_project.publish.document.published_tables import Row
+from dagster_project.publish.document.tables import (
     Cell,
     Column,
     DataTable,

@@ -20,9 +20,9 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.publish import tables
+from dagster_project.publish.document import tables
+from dagster_project.publish.document.tables import Cell, Column, DataTable
 from dagster_project.publish.names import readable_name
-from dagster_project.publish.tables import Cell, Column, DataTable
 
 ENGLAND = "ENG"
 UNKNOWN_REGION = "UNKNOWN"

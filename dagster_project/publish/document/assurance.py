@@ -11,9 +11,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from dagster_project.publish.document.published_tables import Row
+from dagster_project.publish.document.tables import Cell, Column, DataTable, count, percent
 from dagster_project.publish.names import readable_table
-from dagster_project.publish.published_tables import Row
-from dagster_project.publish.tables import Cell, Column, DataTable, count, percent
 
 # A per-file table longer than this is left out of the printed document: the HTML keeps it
 # folded away and its CSV holds it whole.

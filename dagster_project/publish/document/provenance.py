@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from dagster_project.publish.document.published_tables import Row
+from dagster_project.publish.document.tables import Cell, Column, DataTable
 from dagster_project.publish.names import readable_table
-from dagster_project.publish.published_tables import Row
-from dagster_project.publish.tables import Cell, Column, DataTable
 
 MONTHS_END = "31 March"
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from dagster_project.publish.funnel_svg import (
+from dagster_project.publish.charts.funnel_svg import (
     PLOT_Y0,
     PLOT_Y1,
     Z_95,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from dagster_project.publish.funnel_svg import (
+from dagster_project.publish.charts.funnel_svg import (
     BLUE,
     DARK,
     GREY,

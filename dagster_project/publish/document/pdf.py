@@ -16,7 +16,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from dagster_project.publish.document import PAGE_NAME, PDF_NAME
+from dagster_project.publish.document.contents import PAGE_NAME, PDF_NAME
 from dagster_project.publish.files import write_bytes
 
 PRINTED_FROM = ".quality-account.pdf.sha256"  # the checksum of the HTML the PDF was printed from

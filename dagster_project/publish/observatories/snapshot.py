@@ -46,7 +46,11 @@ import duckdb
 
 from dagster_project import __version__
 from dagster_project.home import Home
-from dagster_project.publish.dictionary import parquet_metadata, published_docs, write_comments
+from dagster_project.publish.observatories.dictionary import (
+    parquet_metadata,
+    published_docs,
+    write_comments,
+)
 from dagster_project.storage import write_text_atomically
 
 PUBLISHED_SCHEMA = "published"

@@ -11,9 +11,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from dagster_project.publish.document.published_tables import Row
+from dagster_project.publish.document.tables import (
+    Cell,
+    Column,
+    DataTable,
+    count,
+    money,
+    slug,
+    text,
+)
 from dagster_project.publish.figures import format_number, format_share
-from dagster_project.publish.published_tables import Row
-from dagster_project.publish.tables import Cell, Column, DataTable, count, money, slug, text
 
 # Criteria whose threshold and observed value are Oxford score points (the adjusted health
 # gain and its lower limit, two decimals as NHS Digital prints them); every other

@@ -15,11 +15,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from dagster_project.publish.funnel_svg import FunnelPoint, Highlight
-from dagster_project.publish.indicator_funnel import IndicatorFunnel, LimitPoint
-from dagster_project.publish.published_tables import Row
-from dagster_project.publish.tables import Cell, Column, DataTable, number, slug, text
-from dagster_project.publish.trend_svg import TrendChart, TrendPoint
+from dagster_project.publish.charts.funnel_svg import FunnelPoint, Highlight
+from dagster_project.publish.charts.indicator_funnel import IndicatorFunnel, LimitPoint
+from dagster_project.publish.charts.trend_svg import TrendChart, TrendPoint
+from dagster_project.publish.document.published_tables import Row
+from dagster_project.publish.document.tables import Cell, Column, DataTable, number, slug, text
 
 ENGLAND = "ENG"
 DOMAINS = {

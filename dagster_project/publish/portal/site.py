@@ -17,8 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from dagster_project.publish import portal
-from dagster_project.publish.document import (
+from dagster_project.publish.document.contents import (
     DATA_FOLDER,
     PAGE_NAME,
     PDF_NAME,
@@ -26,13 +25,14 @@ from dagster_project.publish.document import (
     document_context,
     load_site_data,
 )
+from dagster_project.publish.document.pdf import PRINTED_FROM, print_pages
+from dagster_project.publish.document.proms_section import Provider, PublishedData, load_published
+from dagster_project.publish.document.tables import DataTable
 from dagster_project.publish.files import write_bytes as _write_bytes
 from dagster_project.publish.files import write_text, zip_bytes
-from dagster_project.publish.pdf import PRINTED_FROM, print_pages
-from dagster_project.publish.proms_section import Provider, PublishedData, load_published
-from dagster_project.publish.tables import DataTable
+from dagster_project.publish.portal import pages as portal
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
 _SAFE_CODE = re.compile(r"[A-Za-z0-9]+")
 _SAFE_YEAR = re.compile(r"\d{4}-\d{2}")
 

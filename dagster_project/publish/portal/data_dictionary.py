@@ -22,7 +22,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.home import Home
 from dagster_project.publish.files import write_text
-from dagster_project.publish.portal import DOCS_FOLDER
+from dagster_project.publish.portal.pages import DOCS_FOLDER
 from dagster_project.transform.project import DBT_DIR, dbt_vars, manifest
 
 STATIC_NAME = "static_index.html"

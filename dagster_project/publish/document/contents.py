@@ -16,21 +16,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from dagster_project.publish import narrative as nv
-from dagster_project.publish import statements as st
-from dagster_project.publish.assurance import data_quality, participation_statement
-from dagster_project.publish.bpt import bpt_section
-from dagster_project.publish.indicators import Indicators, domain_sections, methods
-from dagster_project.publish.proms_section import (
+from dagster_project.publish.document import narrative as nv
+from dagster_project.publish.document import statements as st
+from dagster_project.publish.document.assurance import data_quality, participation_statement
+from dagster_project.publish.document.bpt import bpt_section
+from dagster_project.publish.document.indicators import Indicators, domain_sections, methods
+from dagster_project.publish.document.proms_section import (
     MIN_RECORDS,
     Provider,
     PublishedData,
     load_published,
     participation,
 )
-from dagster_project.publish.provenance import as_of, fingerprint, inputs_table
-from dagster_project.publish.published_tables import Row, read_all
-from dagster_project.publish.tables import Cell, Column, DataTable
+from dagster_project.publish.document.provenance import as_of, fingerprint, inputs_table
+from dagster_project.publish.document.published_tables import Row, read_all
+from dagster_project.publish.document.tables import Cell, Column, DataTable
 
 PAGE_NAME = "quality-account.html"
 PDF_NAME = "quality-account.pdf"

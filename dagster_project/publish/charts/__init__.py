@@ -1,0 +1,1 @@
+"""The charts drawn in the documents and on the region pages."""

@@ -1,0 +1,1 @@
+"""One provider's Quality Account for one year: its contents, tables, statements and PDF."""

@@ -1,0 +1,1 @@
+"""What the regional quality observatories read: the published warehouse and `qa query`."""

@@ -1,0 +1,1 @@
+"""The site providers download their Quality Accounts from, and how it is served."""
