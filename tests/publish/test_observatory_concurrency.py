@@ -22,9 +22,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster_dbt import DbtCliResource
 
 from dagster_project.home import Home
+from dagster_project.publish.portal.data_dictionary import build_data_dictionary
 from dagster_project.runner import run_pipeline
+from dagster_project.transform.project import DBT_PROJECT, dbt_executable
 
 pytestmark = pytest.mark.slow
 
@@ -156,3 +159,12 @@ def test_data_dictionary_opens_from_disk(home):
     assert "adjusted_health_gain" in index
     for folder in (home.root, Path(tempfile.gettempdir()) / "qa-dbt-docs-"):
         assert str(folder) not in index, "the page is shared: no folders of this machine in it"
+
+
+def test_data_dictionary_is_the_same_bytes_when_built_again(home):
+    first = (home.site / "docs" / "index.html").read_bytes()
+    assert b'"generated_at": "1970-01-01T00:00:00Z"' in first
+    build_data_dictionary(
+        DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable()), home
+    )
+    assert (home.site / "docs" / "index.html").read_bytes() == first

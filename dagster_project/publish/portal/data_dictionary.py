@@ -10,11 +10,14 @@ manifest Dagster loads) and copied in once, as `index.html` (what a browser open
 for the folder), not also under dbt's name `static_index.html`. The page is meant
 to be shared, so this machine's folders in it (the home folder in the sources'
 locations, the dbt project's, the scratch folder's) are written as `$QA_HOME`,
-`dbt` and `target`.
+`dbt` and `target`. dbt stamps each generation with its time and invocation (the run's
+start, each node's creation time, a random id); those are written as fixed values, so the
+same warehouse gives the same bytes, like the documents.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -26,6 +29,20 @@ from dagster_project.publish.portal.pages import DOCS_FOLDER
 from dagster_project.transform.project import DBT_DIR, dbt_vars, manifest
 
 STATIC_NAME = "static_index.html"
+# What differs between two generations of the same project: clock times and a random id.
+_STAMPS = (
+    (re.compile(r'("(?:generated_at|invocation_started_at|run_started_at)": ?")[^"]*"'),
+     r'\g<1>1970-01-01T00:00:00Z"'),
+    (re.compile(r'("invocation_id": ?")[^"]*"'), r'\g<1>00000000-0000-0000-0000-000000000000"'),
+    (re.compile(r'("created_at": ?)[0-9.]+'), r"\g<1>0"),
+)  # fmt: skip
+
+
+def unstamped(page: str) -> str:
+    """The page without the time and invocation dbt stamps it with."""
+    for pattern, fixed in _STAMPS:
+        page = pattern.sub(fixed, page)
+    return page
 
 
 def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
@@ -45,7 +62,7 @@ def build_data_dictionary(dbt: DbtCliResource, home: Home) -> Path:
         page = generated.read_text(encoding="utf-8")
         for folder, shown in ((scratch_path, "target"), (home.root, "$QA_HOME"), (DBT_DIR, "dbt")):
             page = page.replace(str(folder), shown).replace(str(Path(folder).resolve()), shown)
-    write_text(target / "index.html", page)
+    write_text(target / "index.html", unstamped(page))
     # Earlier versions also kept dbt's own name, an identical copy of several megabytes.
     (target / STATIC_NAME).unlink(missing_ok=True)
     return target / "index.html"
