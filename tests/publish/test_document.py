@@ -8,6 +8,7 @@ indicators in all three domains over two years, one of them worse than expected 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -467,8 +468,15 @@ def test_long_per_file_list_is_folded_away_and_left_out_of_print(tmp_path):
     assert "fft-ae-2016-05.csv,fft,2016-17,3,1,33.3,0," in csv
 
 
-def test_provenance_lists_every_file_grouped_by_raw_table(site):
+def test_provenance_prints_a_line_per_feed_and_keeps_every_file_on_screen(site):
     html = _doc(site[0], "RAA")
+    printed = printable(html)
+    short = printed[printed.index('data-table="provenance-sources"') :].split("</table>")[0]
+    rows = re.findall(r'<th scope="row"[^>]*>([^<]+)</th>\s*<td[^>]*>([^<]+)</td>', short)
+    assert rows == [("PROMs records", "1"), ("SHMI", "1")]
+    assert 'data-table="provenance-input-files"' not in printed
+    digest = hashlib.sha256(("b" * 64).encode()).hexdigest()[:16]
+    assert digest in short, "the fingerprint is of the feed's files' checksums"
     table = html[html.index('data-table="provenance-input-files"') :].split("</table>")[0]
     assert 'class="reflow compact checksums"' in html
     assert re.search(r'<th scope="rowgroup"[^>]*>Data: PROMs records \(1 file\)</th>', table)

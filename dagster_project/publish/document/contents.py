@@ -28,7 +28,12 @@ from dagster_project.publish.document.proms_section import (
     load_published,
     participation,
 )
-from dagster_project.publish.document.provenance import as_of, fingerprint, inputs_table
+from dagster_project.publish.document.provenance import (
+    as_of,
+    fingerprint,
+    inputs_table,
+    sources_table,
+)
 from dagster_project.publish.document.published_tables import Row, read_all
 from dagster_project.publish.document.tables import Cell, Column, DataTable
 
@@ -242,6 +247,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
     suggestions = data.indicators.suggestions(provider.code, year, name)
     methods_table = _methods_table(data, provider, year)
     inputs = inputs_table(data.publication)
+    sources = sources_table(data.publication)
     tables: list[DataTable] = [
         *([problems] if problems else []),
         *st.statement_tables(assurance),
@@ -255,6 +261,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         *(t.criteria for t in bpt.tariffs),
         checklist,
         methods_table,
+        *([sources] if sources else []),
         *([inputs] if inputs else []),
     ]
     context: dict[str, Any] = {
@@ -289,6 +296,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         "stakeholders": STAKEHOLDERS,
         "methods": methods_table,
         "inputs": inputs,
+        "sources": sources,
         "fingerprint": fingerprint(data.publication),
         "pipeline_version": (data.publication or {}).get("pipeline_version"),
         "as_of": as_of(data.all_years()),
