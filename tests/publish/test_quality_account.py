@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.publish.charts.funnel_svg import FunnelPlot, FunnelPoint, Highlight
+from dagster_project.publish.charts import render
+from dagster_project.publish.charts.funnel import Funnel, FunnelPoint, Highlight, LimitPoint
 from dagster_project.publish.portal.site import render_site
 
 BETA = "Beta <script>alert(1)</script> Trust"
@@ -302,29 +303,45 @@ def test_funnel_svg_text_alternative_and_highlight(site):
     assert f'aria-labelledby="{title.group(1)}"' in svg
     assert "Oxford Hip Score" in title.group(2)
     assert "lower than expected" in desc.group(2)
-    assert re.search(r'<g class="funnel-highlight">.*>RBB</text>', svg)
+    assert re.search(r">RBB</text>", svg), "the provider's diamond is labelled with its code"
 
 
 def test_funnel_not_plotted_provider_explained(site):
     html = _page(site[0], "RCC")
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", html).group(1)
     assert "Cedar Hospital is not plotted" in desc
-    assert "funnel-highlight" not in html
+    assert ">RCC</text>" not in html
 
 
-def test_svg_numbers_have_fixed_precision():
-    plot = FunnelPlot.build(
-        slug="t", subject="primary hip replacement, 2017-18", measure="Oxford Hip Score",
-        points=[FunnelPoint("B", 120, 19.123456), FunnelPoint("A", 999, 21.298765)],
-        centre=21.0, sd=8.0, decimals=1,
+def _hip_funnel() -> Funnel:
+    points = [FunnelPoint("B", 120, 19.123456), FunnelPoint("A", 999, 21.298765)]
+    return Funnel.build(
+        slug="t", subject="2017-18", name="Adjusted health gain, Oxford Hip Score",
+        unit="score", denominator_noun="modelled records", points=points,
+        limits=[LimitPoint(p.code, p.records, 18.0, 24.0, 17.0, 25.0) for p in points],
+        centre=21.0, decimals=1,
     )  # fmt: skip
-    svg = str(plot.svg(Highlight("A", "A & Co", "Not an outlier")))
-    attributes = re.findall(r' (?:x|y|x1|x2|y1|y2|cx|cy|d|points)="([^"]+)"', svg)
-    numbers = [n for value in attributes for n in re.findall(r"-?[\d.]+", value)]
-    assert len(numbers) > 100
-    assert all(re.fullmatch(r"-?\d+\.\d\d", n) for n in numbers), numbers
-    assert "A &amp; Co" in svg
-    assert "within the 95% limits" in svg
+
+
+def test_a_chart_is_the_same_bytes_every_time_and_escapes_names():
+    first = str(_hip_funnel().svg(Highlight("A", "A & Co", "Not an outlier")))
+    again = str(_hip_funnel().svg(Highlight("A", "A & Co", "Not an outlier")))
+    assert first == again
+    _hip_funnel().chart(Highlight("A", "A & Co", "Not an outlier")).to_dict()  # schema-valid
+    assert "A &amp; Co" in first and "A & Co" not in first
+    assert "within the 95% limits" in first
+    assert re.findall(r' id="([^"]+)"', first) == ["funnel-t-title", "funnel-t-desc"], (
+        "no ids but the text alternative's, so two charts on a page never clash"
+    )
+
+
+def test_chart_text_prints_at_eight_points_or_more():
+    svg = str(_hip_funnel().svg(Highlight("A", "A & Co", "Not an outlier")))
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+    sizes = [float(s) for s in re.findall(r'font-size="([\d.]+)px"', svg)]
+    assert sizes
+    printed_pt = min(sizes) * min(1.0, render.PRINT_WIDTH_PX / width) * 72 / 96
+    assert printed_pt >= 8, f"smallest chart text prints at {printed_pt:.1f} pt"
 
 
 class _Links(HTMLParser):

@@ -11,8 +11,7 @@ import duckdb
 import jinja2
 import pytest
 
-from dagster_project.publish.charts.funnel_svg import FunnelPoint, Highlight
-from dagster_project.publish.charts.indicator_funnel import IndicatorFunnel, LimitPoint
+from dagster_project.publish.charts.funnel import Funnel, FunnelPoint, Highlight, LimitPoint
 from dagster_project.publish.document.bpt import bpt_section
 from dagster_project.publish.document.indicators import (
     Indicators,
@@ -250,26 +249,37 @@ def test_dbt_and_python_agree_on_every_share_of_up_to_300():
 def _funnel(values: list[float], lower: float) -> str:
     points = [FunnelPoint(f"P{i}", 100 * (i + 1), v) for i, v in enumerate(values)]
     limits = [LimitPoint(p.code, p.records, lower, 2.0, lower, 3.0) for p in points]
-    plot = IndicatorFunnel.for_indicator(
-        slug="x", subject=YEAR, name="Never Events", unit="per cent", points=points,
-        limits=limits, centre=0.5, decimals=1, centre_label="All providers",
+    plot = Funnel.build(
+        slug="x", subject=YEAR, name="Never Events", unit="per cent",
+        denominator_noun="admissions", points=points, limits=limits, centre=0.5, decimals=1,
+        centre_label="All providers",
         centre_words="the value over all providers in this publication",
     )  # fmt: skip
     return str(plot.svg(Highlight("P0", "Alpha NHS Trust", "as expected")))
 
 
+def _value_ticks(svg: str) -> list[str]:
+    """The vertical axis's labels as drawn (right-aligned, beside the axis)."""
+    for group in re.findall(r'role-axis-label"[^>]*>(.*?)</g>', svg):
+        anchors = re.findall(r'<text text-anchor="(\w+)"[^>]*>([^<]+)</text>', group)
+        if anchors and all(anchor == "end" for anchor, _ in anchors):
+            return [text for _, text in anchors]
+    return []
+
+
 def test_a_measure_that_cannot_be_negative_has_no_negative_axis():
     svg = _funnel([0.0, 0.2, 0.4, 1.0], lower=0.0)
-    ticks = re.findall(r'dominant-baseline="middle">([^<]+)</text>', svg)
-    assert ticks and not any(t.startswith("\u2212") for t in ticks), ticks
+    ticks = _value_ticks(svg)
+    assert ticks and not any(t.startswith(("\u2212", "-")) for t in ticks), ticks
+    assert ticks[0] == "0.0"
     assert "All providers (centre line)" in svg and "England" not in svg
     assert "the value over all providers in this publication, 0.5" in svg
+    assert ">Admissions</text>" in svg, "the axis names the indicator's own denominator"
 
 
 def test_a_health_gain_that_falls_keeps_its_negative_axis():
     svg = _funnel([-1.0, 0.2, 0.4, 1.0], lower=-1.5)
-    ticks = re.findall(r'dominant-baseline="middle">([^<]+)</text>', svg)
-    assert any(t.startswith("\u2212") for t in ticks), ticks
+    assert any(t.startswith(("\u2212", "-")) for t in _value_ticks(svg)), _value_ticks(svg)
 
 
 # -- best practice tariffs ---------------------------------------------------------------

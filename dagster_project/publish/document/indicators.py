@@ -15,9 +15,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from dagster_project.publish.charts.funnel_svg import FunnelPoint, Highlight
-from dagster_project.publish.charts.indicator_funnel import IndicatorFunnel, LimitPoint
-from dagster_project.publish.charts.trend_svg import TrendChart, TrendPoint
+from dagster_project.publish.charts.funnel import Funnel, FunnelPoint, Highlight, LimitPoint
+from dagster_project.publish.charts.trend import Trend, TrendPoint
 from dagster_project.publish.document.published_tables import Row
 from dagster_project.publish.document.tables import Cell, Column, DataTable, number, slug, text
 
@@ -357,11 +356,12 @@ def _funnel(
         for r in rows
         if r["lower_95"] is not None and r["upper_95"] is not None
     ]  # fmt: skip
-    plot = IndicatorFunnel.for_indicator(
+    plot = Funnel.build(
         slug=slug(code, year),
         subject=year,
         name=entry["indicator_name"],
         unit=unit,
+        denominator_noun=entry.get("denominator_noun") or "",
         points=[FunnelPoint(r["provider_code"], round(r["denominator"]), r["value"]) for r in rows],
         limits=limits,
         centre=national,
@@ -371,7 +371,7 @@ def _funnel(
     )
     comparison = ind.comparison(provider_code, year, code) or "no comparison published"
     highlight = Highlight(provider_code, provider_name, comparison)
-    return {"svg": plot.svg(highlight), "caption": plot.title(highlight)}, ""
+    return {"svg": plot.svg(highlight), "caption": plot.caption(highlight)}, ""
 
 
 def _trend(
@@ -391,9 +391,10 @@ def _trend(
         )
         for y in years
     )  # fmt: skip
-    chart = TrendChart(
+    chart = Trend(
         slug=slug(code),
-        name=f"{entry['indicator_name']} ({entry['unit']})",
+        name=entry["indicator_name"],
+        unit=entry["unit"],
         provider_name=provider_name,
         points=points,
         decimals=decimals(entry["unit"]),

@@ -40,7 +40,9 @@ def html_to_pdf(html: str) -> bytes:
     level = logger.level
     logger.setLevel(logging.ERROR)  # unsupported screen-only CSS is expected, not news
     try:
-        return HTML(string=printable(html), base_url=None).write_pdf()
+        # PDF/UA-1: tagged structure (headings, tables with header cells, figures with their
+        # text alternative), the document language and title, for screen readers.
+        return HTML(string=printable(html), base_url=None).write_pdf(pdf_variant="pdf/ua-1")
     finally:
         logger.setLevel(level)
 
