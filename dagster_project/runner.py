@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster._core.definitions.dependency import NodeHandle
 from dagster._core.events import DagsterEventType
+from dagster._core.instance.ref import InstanceRef
 
+from dagster_project.compute_logs import compute_logs_setting
 from dagster_project.home import Home
 from dagster_project.partitions import add_years, is_financial_year
 
@@ -181,6 +183,16 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, home: Home) -> list[str]:
     return abandoned
 
 
+def _instance(home: Home) -> dg.DagsterInstance:
+    """The home's Dagster instance, with step output kept in its files and never mirrored
+    to the terminal (dagster_project/compute_logs.py says why)."""
+    ref = InstanceRef.from_dir(
+        str(home.dagster),
+        overrides={"compute_logs": compute_logs_setting(str(home.dagster / "storage"))},
+    )
+    return dg.DagsterInstance.from_ref(ref)
+
+
 def run_pipeline(
     home: Home,
     on_event: Callable[[str, str], None] | None = None,
@@ -203,7 +215,7 @@ def run_pipeline(
     job = defs().resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     box: dict[str, object] = {}
-    with dg.DagsterInstance.from_config(str(home.dagster)) as instance:
+    with _instance(home) as instance:
         abandoned = fail_abandoned_runs(instance, home)
         if year is not None:
             add_years(instance, [year])
