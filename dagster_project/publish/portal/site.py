@@ -11,8 +11,11 @@ works from disk or any static host.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -144,13 +147,15 @@ def render_site(
     written: list[Path] = []
     pages: list[Path] = []
     selected = _selected(data, provider_codes)
-    for provider in selected:
-        for year in data.years_for(provider.code):
-            if years is not None and year not in years:
-                continue
-            document = render_document(env, data, provider, year, site)
-            pages.append(document[0])
-            written += document
+    wanted = [
+        (provider.code, year)
+        for provider in selected
+        for year in data.years_for(provider.code)
+        if years is None or year in years
+    ]
+    for document in _render_documents(data, env, wanted, site, published_db, narrative_dir):
+        pages.append(document[0])
+        written += document
     written += render_portal(env, data, site, selected)
     if pdf:
         # Printed from the HTML alone, so an unchanged page keeps its PDF. The pipeline
@@ -160,6 +165,49 @@ def render_site(
     if provider_codes is None and years is None:
         _remove_withdrawn(site, data)
     return sorted(written)
+
+
+# Documents are drawn a process per core past this many: each has dozens of charts, a
+# tenth of a second apiece, so a region's documents take minutes on one core.
+PARALLEL_FROM = 8
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(published_db: Path, narrative_dir: Path | None) -> None:
+    _WORKER["data"] = load_site_data(Path(published_db), narrative_dir)
+    _WORKER["env"] = environment()
+
+
+def _render_in_worker(code: str, year: str, site: Path) -> list[Path]:
+    data = _WORKER["data"]
+    assert isinstance(data, SiteData)
+    env = _WORKER["env"]
+    assert isinstance(env, Environment)
+    return render_document(env, data, data.proms.providers[code], year, site)
+
+
+def _render_documents(
+    data: SiteData,
+    env: Environment,
+    wanted: list[tuple[str, str]],
+    site: Path,
+    published_db: Path,
+    narrative_dir: Path | None,
+) -> list[list[Path]]:
+    """Each wanted (provider, year) document, in order; in a pool of fresh processes (spawned,
+    not forked: the chart renderer's engine runs a thread a fork would not carry) when
+    there are enough to repay starting them."""
+    workers = min(os.cpu_count() or 1, len(wanted))
+    if len(wanted) < PARALLEL_FROM or workers < 2:
+        return [render_document(env, data, data.proms.providers[c], y, site) for c, y in wanted]
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(Path(published_db), narrative_dir),
+    ) as pool:
+        futures = [pool.submit(_render_in_worker, c, y, site) for c, y in wanted]
+        return [f.result() for f in futures]
 
 
 _OWN_FILES = (PAGE_NAME, PDF_NAME, PRINTED_FROM, "*-data.zip")
