@@ -35,6 +35,7 @@ from dagster_project.publish.document.provenance import (
     sources_table,
 )
 from dagster_project.publish.document.published_tables import Row, read_all
+from dagster_project.publish.document.spc import spc_sections
 from dagster_project.publish.document.tables import Cell, Column, DataTable
 
 PAGE_NAME = "quality-account.html"
@@ -248,6 +249,9 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
     methods_table = _methods_table(data, provider, year)
     inputs = inputs_table(data.publication)
     sources = sources_table(data.publication)
+    spc = spc_sections(
+        data.optional["spc_summary"], data.optional["spc_points"], provider.code, name, year
+    )
     tables: list[DataTable] = [
         *([problems] if problems else []),
         *st.statement_tables(assurance),
@@ -256,6 +260,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         *([quality.files] if quality.files else []),
         *(b.table for d in domains for b in d.core if b.table),
         *(d.others for d in domains if d.others),
+        *(section.table for _, section in sorted(spc.items())),
         *([proms_participation] if proms_participation else []),
         *([bpt.income] if bpt.income else []),
         *(t.criteria for t in bpt.tariffs),
@@ -288,6 +293,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
         ),
         "quality": quality,
         "domains": domains,
+        "spc": spc,
         "indicators_missing": data.indicators.missing,
         "indicators_available": data.indicators.available,
         "proms_participation": proms_participation,

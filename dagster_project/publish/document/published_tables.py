@@ -55,6 +55,15 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
         "provider_code", "region_code", "financial_year", "item", "value", "source_file",
         "row_number", "rule", "reason",
     ),
+    "spc_summary": (
+        "provider_code", "series_code", "financial_year", "series_name", "domain", "unit",
+        "latest_month", "latest_value", "mean", "lower_process_limit", "upper_process_limit",
+        "target", "variation", "assurance",
+    ),
+    "spc_points": (
+        "provider_code", "series_code", "financial_year", "month", "value", "special_cause",
+        "variation",
+    ),
 }  # fmt: skip
 
 # Columns read as well where the publication has them (added since the contract above);
