@@ -1,7 +1,7 @@
 """Every chart's look, and the step from a Vega-Altair chart to inline SVG a reader can use.
 
 Vega-Altair describes the chart and vl-convert renders it to SVG with no browser and no
-network, the same bytes for the same inputs. One theme serves funnels and trends: text
+network, the same bytes for the same inputs. One theme serves funnels, trends and SPC: text
 sized so that it prints at 8 pt or more when the chart fills the width of an A4 page
 (`PRINT_WIDTH_PX`, from the page margins in style.css), legends laid out by Vega outside the
 plot, never over it. The root element gets the text alternative the library does not
