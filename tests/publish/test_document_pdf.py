@@ -4,12 +4,15 @@ its table of contents gives the pages where the headings really fall."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import document_fixtures
+from conftest import document_fixtures, skip_or_fail
 
 from dagster_project.publish.portal.site import render_site
 
@@ -176,3 +179,25 @@ def test_no_page_ends_on_a_heading_cut_off_from_what_it_introduces(pdfs):
                 break
     assert len(headings) > 20
     assert ends == []
+
+
+ARTEFACTS = Path(
+    os.environ.get("QA_TEST_ARTEFACTS", Path(__file__).resolve().parents[2] / "test-artefacts")
+)
+
+
+def test_a_chart_page_of_each_pdf_is_kept_as_a_picture_to_look_at(pdfs):
+    """The first page with a funnel plot, as PNG in test-artefacts/, for a reviewer's eyes."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        skip_or_fail("pdftoppm not installed (Debian package poppler-utils)")
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for code, path in pdfs.items():
+        number = next(n for n, text in enumerate(_pages(path), start=1) if "Funnel plot:" in text)
+        stem = ARTEFACTS / f"{code}-chart-page"
+        subprocess.run(
+            [pdftoppm, "-r", "70", "-f", str(number), "-l", str(number), "-png", "-singlefile",
+             str(path), str(stem)],
+            check=True,
+        )  # fmt: skip
+        assert stem.with_suffix(".png").stat().st_size > 20_000, "a page with a chart on it"
