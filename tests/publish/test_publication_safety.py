@@ -7,8 +7,8 @@ container is stopped), at every stage. The moments are chosen like this:
 
 * during ingest, validation and the documents: halfway through writing a file,
   the moment a kill does most harm. A file is written in well under a second,
-  too short to hit by watching, so the run is started through a small wrapper
-  (PAUSING_QA) that stops the real writer just before it renames the first file
+  too short to hit by watching, so the run is started with a small hook in every
+  Python process (PAUSING_HOOK) that stops the real writer just before it renames the first file
   in a chosen folder into place, cuts the temporary file to half, says so on
   stderr and waits to be killed. Ingest and validation skip files they have
   already done, so the test first removes what they would skip on (the parsed
@@ -72,34 +72,31 @@ def _publication(home: Home) -> tuple[str, dict[str, int], str]:
     return publication_id, counts, pointer
 
 
-# `qa` stopped halfway through writing a file: when the first file in the folder named
-# first on its command line (a Parquet file or a page; not a `_`-named empty table) is
-# about to be renamed into place, its temporary file is cut to half, as a kill halfway
-# through writing it leaves it, and the process says so on stderr and waits to be
-# killed. A writer that wrote in place, never renaming, would never stop. The rest of
-# the command line is `qa`'s.
-PAUSING_QA = textwrap.dedent(
+# `qa` stopped halfway through writing a file: when the first file in the folder named by
+# QA_TEST_STOP_IN (a Parquet file or a page; not a `_`-named empty table) is about to be
+# renamed into place, its temporary file is cut to half, as a kill halfway through writing
+# it leaves it, and the process says so on stderr and waits to be killed. A writer that
+# wrote in place, never renaming, would never stop. The hook is a `sitecustomize` module,
+# so every Python process of the run has it, the pool drawing the documents included.
+PAUSING_HOOK = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
 
-    folder = Path(sys.argv[1]).resolve()
-    replace = os.replace
+    if os.environ.get("QA_TEST_STOP_IN"):
+        folder = Path(os.environ["QA_TEST_STOP_IN"]).resolve()
+        replace = os.replace
 
-    def halfway(src, dst, *args, **kwargs):
-        target = Path(dst).resolve()
-        if target.parent == folder and not target.name.startswith(("_", ".")):
-            os.truncate(src, os.stat(src).st_size // 2)
-            sys.__stderr__.write(f"paused writing {target}\\n")
-            sys.__stderr__.flush()
-            time.sleep(600)
-        return replace(src, dst, *args, **kwargs)
+        def halfway(src, dst, *args, **kwargs):
+            target = Path(dst).resolve()
+            if target.parent == folder and not target.name.startswith(("_", ".")):
+                os.truncate(src, os.stat(src).st_size // 2)
+                sys.__stderr__.write(f"paused writing {target}\\n")
+                sys.__stderr__.flush()
+                time.sleep(600)
+            return replace(src, dst, *args, **kwargs)
 
-    os.replace = halfway
-
-    from dagster_project.cli import main
-
-    sys.exit(main(sys.argv[2:]))
+        os.replace = halfway
     """
 )
 
@@ -108,13 +105,24 @@ def _start_run(
     home: Home, job: str = "build_publication", stop_in: Path | None = None, **env: str
 ) -> subprocess.Popen:
     """`qa run` of `job`; with `stop_in`, stopping halfway through its first file there."""
-    qa = (
-        [sys.executable, "-c", PAUSING_QA, str(stop_in)]
-        if stop_in
-        else [sys.executable, "-m", "dagster_project.cli"]
-    )
+    if stop_in:
+        hooks = home.root / ".test-hooks"
+        hooks.mkdir(exist_ok=True)
+        (hooks / "sitecustomize.py").write_text(PAUSING_HOOK, encoding="utf-8")
+        path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
+        env = {**env, "QA_TEST_STOP_IN": str(stop_in), "PYTHONPATH": path}
     return subprocess.Popen(
-        [*qa, "--quiet", "run", "--home", str(home.root), "--job", job],
+        [
+            sys.executable,
+            "-m",
+            "dagster_project.cli",
+            "--quiet",
+            "run",
+            "--home",
+            str(home.root),
+            "--job",
+            job,
+        ],
         cwd=REPO_ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
