@@ -11,9 +11,12 @@ write: `role="img"` with a `<title>` and `<desc>` that say what the chart shows 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import altair as alt
 import vl_convert as vlc
+from altair.utils.schemapi import debug_mode
 from markupsafe import Markup, escape
 
 # A4 (210 mm) less the 16 mm side margins of style.css's @page, in CSS pixels (96 per inch).
@@ -64,6 +67,15 @@ def _theme() -> dict:
         },
         "text": {"fontSize": TEXT_PX + 1, "font": FONT},
     }
+
+
+@contextmanager
+def unchecked() -> Iterator[None]:
+    """Build a chart without Altair checking each part against the schema as it is made:
+    the charts are fixed in code and checked whole in the tests, and the checks were a
+    third of the drawing time."""
+    with debug_mode(False):
+        yield
 
 
 def to_svg(chart: alt.TopLevelMixin, *, element_id: str, css_class: str, title: str,
