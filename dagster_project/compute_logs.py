@@ -5,17 +5,19 @@ Dagster's local compute log manager mirrors each step's output to the terminal t
 `tail -F` process per stream, with a watcher process to stop each tail if the run dies.
 When `qa`'s output is a pipe (a scheduler, CI, `qa run | tee`), a tail left running after
 `qa` exits holds that pipe open, and whatever reads it waits for ever; it happened under
-load. `qa` prints its own summary of the run, so the mirror adds nothing: this manager keeps
-Dagster's files and paths, and only skips the tails.
+load. This manager keeps Dagster's files and paths and copies what a step prints into them
+as it goes, in the process, leaving the streams where they were (the run's log file for
+stdout, the terminal for stderr): no process to leave behind.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
+from typing import TextIO
 
-from dagster._core.execution.compute_logs import redirect_to_file
 from dagster._core.storage.compute_log_manager import CapturedLogContext, ComputeIOType
 from dagster._core.storage.local_compute_log_manager import (
     IO_TYPE_EXTENSION,
@@ -38,9 +40,39 @@ class FileComputeLogManager(LocalComputeLogManager):
         err = self.get_captured_local_path(log_key, IO_TYPE_EXTENSION[ComputeIOType.STDERR])
         ensure_file(out)
         ensure_file(err)
-        with redirect_to_file(sys.stdout, out), redirect_to_file(sys.stderr, err):
-            yield CapturedLogContext(log_key)
+        saved = sys.stdout, sys.stderr
+        with (
+            open(out, "a", encoding="utf-8", buffering=1) as out_file,
+            open(err, "a", encoding="utf-8", buffering=1) as err_file,
+        ):
+            sys.stdout, sys.stderr = _Copy(saved[0], out_file), _Copy(saved[1], err_file)
+            try:
+                yield CapturedLogContext(log_key)
+            finally:
+                sys.stdout, sys.stderr = saved
         touch_file(self.complete_artifact_path(log_key))
+
+
+class _Copy(io.TextIOBase):
+    """A stream that writes to where it was and to a step's file."""
+
+    def __init__(self, stream: TextIO, copy: TextIO) -> None:
+        self._stream, self._copy = stream, copy
+
+    def write(self, text: str) -> int:
+        self._stream.write(text)
+        self._copy.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+        self._copy.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return False
 
 
 def compute_logs_setting(storage: str) -> dict:

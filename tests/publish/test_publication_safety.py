@@ -9,8 +9,8 @@ container is stopped), at every stage. The moments are chosen like this:
   the moment a kill does most harm. A file is written in well under a second,
   too short to hit by watching, so the run is started with a small hook in every
   Python process (PAUSING_HOOK) that stops the real writer just before it renames the first file
-  in a chosen folder into place, cuts the temporary file to half, says so on
-  stderr and waits to be killed. Ingest and validation skip files they have
+  in a chosen folder into place, cuts the temporary file to half, says so in a
+  file and waits to be killed. Ingest and validation skip files they have
   already done, so the test first removes what they would skip on (the parsed
   PROMs files; the PROMs validation records), as when a delivery has just arrived.
 * during dbt: by watching the filesystem. dbt's progress lines go to the run's
@@ -19,8 +19,8 @@ container is stopped), at every stage. The moments are chosen like this:
 * while the new publication is being written, and between writing it and
   renaming it into place: the run (of the `republish` job: the publish step
   alone) is started with QA_FAULT_PAUSE_PUBLISH=writing or =renaming, which the
-  publish step (and nothing else) reads: it stops at that point, says so on
-  stderr, and waits to be killed. The test also checks the temporary file is
+  publish step (and nothing else) reads: it stops at that point, says so in the
+  file QA_FAULT_PAUSE_NOTE names, and waits to be killed. The test also checks the temporary file is
   there, so the kill really did come mid-publication.
 """
 
@@ -43,7 +43,7 @@ import duckdb
 import pytest
 
 from dagster_project.home import Home
-from dagster_project.publish.observatories.snapshot import FAULT_PAUSE_ENV
+from dagster_project.publish.observatories.snapshot import FAULT_NOTE_ENV, FAULT_PAUSE_ENV
 from dagster_project.runner import run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,7 @@ def _publication(home: Home) -> tuple[str, dict[str, int], str]:
 # `qa` stopped halfway through writing a file: when the first file in the folder named by
 # QA_TEST_STOP_IN (a Parquet file or a page; not a `_`-named empty table) is about to be
 # renamed into place, its temporary file is cut to half, as a kill halfway through writing
-# it leaves it, and the process says so on stderr and waits to be killed. A writer that
+# it leaves it, and the process says so in a file and waits to be killed. A writer that
 # wrote in place, never renaming, would never stop. The hook is a `sitecustomize` module,
 # so every Python process of the run has it, the pool drawing the documents included.
 PAUSING_HOOK = textwrap.dedent(
@@ -91,8 +91,8 @@ PAUSING_HOOK = textwrap.dedent(
             target = Path(dst).resolve()
             if target.parent == folder and not target.name.startswith(("_", ".")):
                 os.truncate(src, os.stat(src).st_size // 2)
-                sys.__stderr__.write(f"paused writing {target}\\n")
-                sys.__stderr__.flush()
+                # Said in a file: a step's stderr is its Dagster log file, not the pipe.
+                Path(os.environ["QA_TEST_PAUSED"]).write_text(f"paused writing {target}")
                 time.sleep(600)
             return replace(src, dst, *args, **kwargs)
 
@@ -110,7 +110,10 @@ def _start_run(
         hooks.mkdir(exist_ok=True)
         (hooks / "sitecustomize.py").write_text(PAUSING_HOOK, encoding="utf-8")
         path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
-        env = {**env, "QA_TEST_STOP_IN": str(stop_in), "PYTHONPATH": path}
+        paused = hooks / "paused"
+        paused.unlink(missing_ok=True)
+        env = {**env, "QA_TEST_STOP_IN": str(stop_in), "QA_TEST_PAUSED": str(paused),
+               "PYTHONPATH": path}  # fmt: skip
     return subprocess.Popen(
         [
             sys.executable,
@@ -211,14 +214,11 @@ def _kill_during_dbt(home: Home) -> None:
 def _kill_while_writing(home: Home, job: str, folder: Path) -> None:
     """Kill a run of `job` halfway through the first file it writes in `folder`."""
     run = _start_run(home, job, stop_in=folder)
+    paused = home.root / ".test-hooks" / "paused"
     try:
-        assert run.stderr is not None
-        said: list[str] = []
-        for line in run.stderr:  # ends if the run ends without pausing
-            said.append(line)
-            if "paused writing" in line:
-                break
-        assert said and "paused writing" in said[-1], f"the run wrote nothing in {folder}: {said}"
+        while run.poll() is None and not paused.exists():
+            time.sleep(0.05)
+        assert paused.exists(), f"the run wrote nothing in {folder}: {run.stderr.read()}"
         half = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
         assert half, f"no half-written file in {folder}"
     finally:
@@ -251,15 +251,15 @@ def _kill_during_documents(home: Home) -> None:
 def _kill_while_publishing(home: Home, moment: str) -> None:
     # The publication step alone (the `republish` job): the same code as in a whole run,
     # without a dbt build before it that the kill does not need.
-    run = _start_run(home, "republish", **{FAULT_PAUSE_ENV: moment})
+    note = home.root / ".test-hooks" / "paused-publishing"
+    note.parent.mkdir(exist_ok=True)
+    note.unlink(missing_ok=True)
+    run = _start_run(home, "republish", **{FAULT_PAUSE_ENV: moment, FAULT_NOTE_ENV: str(note)})
     try:
-        assert run.stderr is not None
-        said: list[str] = []
-        for line in run.stderr:  # ends if the run ends without pausing
-            said.append(line)
-            if f"paused {moment}" in line:
-                break
-        assert said and f"paused {moment}" in said[-1], f"the run never reached {moment}: {said}"
+        while run.poll() is None and not note.exists():
+            time.sleep(0.05)
+        said = note.read_text(encoding="utf-8") if note.exists() else run.stderr.read()
+        assert f"paused {moment}" in said, f"the run never reached {moment}: {said}"
         assert any(name.endswith(".tmp") for name in _leftovers(home)), _leftovers(home)
     finally:
         _kill(run)

@@ -22,8 +22,9 @@ half-deleted publication under its own name, only debris the next publish clears
 Crash tests need to stop a run at an exact moment of publishing, too brief to
 catch by watching the folder: set QA_FAULT_PAUSE_PUBLISH to `writing` (the new
 file is half-written) or `renaming` (everything is written, nothing renamed)
-and the publish step says so on stderr and waits there to be killed. Nothing
-else reads that variable; unset, it does nothing.
+and the publish step says so (on stderr, or in the file QA_FAULT_PAUSE_NOTE names: a
+step's stderr is its Dagster log file) and waits there to be killed. Nothing else reads
+these variables; unset, they do nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from dagster_project.storage import write_text_atomically
 
 PUBLISHED_SCHEMA = "published"
 FAULT_PAUSE_ENV = "QA_FAULT_PAUSE_PUBLISH"  # crash tests only: see the module docstring
+FAULT_NOTE_ENV = "QA_FAULT_PAUSE_NOTE"  # where the pause is said, for the same tests
 # A publication's name: when it was published (UTC, so names sort by time) and its inputs.
 PUBLICATION_NAME = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{12}")
 
@@ -230,7 +232,12 @@ def _pause_if_asked(point: str, tmp: Path) -> None:
     """Stop at `point` until killed, when QA_FAULT_PAUSE_PUBLISH names it (crash tests only)."""
     if os.environ.get(FAULT_PAUSE_ENV) != point:
         return
-    stream = sys.__stderr__ or sys.stderr
-    stream.write(f"{FAULT_PAUSE_ENV}: paused {point} {tmp.name}\n")
-    stream.flush()
+    said = f"{FAULT_PAUSE_ENV}: paused {point} {tmp.name}\n"
+    note = os.environ.get(FAULT_NOTE_ENV)
+    if note:
+        Path(note).write_text(said, encoding="utf-8")
+    else:
+        stream = sys.__stderr__ or sys.stderr
+        stream.write(said)
+        stream.flush()
     time.sleep(600)
