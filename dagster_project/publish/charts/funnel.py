@@ -10,7 +10,6 @@ comparison uses are drawn, and the caption and text alternative name exactly tho
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,7 +20,6 @@ from dagster_project.publish.charts import render
 from dagster_project.publish.figures import format_number
 
 PLOT_HEIGHT_PX = 340
-TITLE_WRAP = 80  # characters a line of the chart's heading holds at 13 px
 
 
 @dataclass(frozen=True)
@@ -268,55 +266,34 @@ class Funnel:
         if point is not None:
             mine = [{"records": point.records, "level": point.value, "series": names[-1],
                      "code": highlight.code}]  # fmt: skip
-            right = self.points and point.records > self.points[-1].records * 0.6
+            right = point.records > self.points[-1].records * 0.6
             layers.append(
                 alt.Chart(alt.Data(values=mine))
                 .mark_point(filled=True, size=160, opacity=1, stroke=render.DARK, strokeWidth=1.5)
                 .encode(x=x, y=alt.Y("level:Q", scale=y, axis=y_axis), **enc)
             )
-            layers.append(
-                alt.Chart(alt.Data(values=mine))
-                .mark_text(
-                    align="right" if right else "left",
-                    dx=-11 if right else 11,
-                    fontWeight="bold",
-                    color=render.DARK,
-                    stroke="white",
-                    strokeWidth=3,
-                    strokeOpacity=0.9,
-                )  # fmt: skip
-                .encode(x=x, y=alt.Y("level:Q", scale=y, axis=y_axis), text="code:N")
-            )
-            layers.append(
-                alt.Chart(alt.Data(values=mine))
-                .mark_text(
-                    align="right" if right else "left",
-                    dx=-11 if right else 11,
-                    fontWeight="bold",
-                    color=render.DARK,
-                )  # fmt: skip
-                .encode(x=x, y=alt.Y("level:Q", scale=y, axis=y_axis), text="code:N")
-            )
-        heading = textwrap.wrap(self.value_label, TITLE_WRAP)
-        return alt.layer(
+            # The code twice: a white outline under the black text, so it reads over lines.
+            for outline in ({"stroke": "white", "strokeWidth": 3, "strokeOpacity": 0.9}, {}):
+                layers.append(
+                    alt.Chart(alt.Data(values=mine))
+                    .mark_text(
+                        align="right" if right else "left",
+                        dx=-11 if right else 11,
+                        fontWeight="bold",
+                        color=render.DARK,
+                        **outline,
+                    )  # fmt: skip
+                    .encode(x=x, y=alt.Y("level:Q", scale=y, axis=y_axis), text="code:N")
+                )
+        return render.layered(
             *layers,
-            width=render.CHART_WIDTH_PX,
+            heading=self.value_label,
             height=PLOT_HEIGHT_PX,
-            title=alt.Title(
-                heading,
-                anchor="start",
-                fontSize=render.TITLE_PX,
-                fontWeight="normal",
-                color=render.DARK,
-                frame="group",
-            ),  # fmt: skip
         )
 
     def svg(self, highlight: Highlight) -> Markup:
-        with render.unchecked():
-            chart = self.chart(highlight)
         return render.to_svg(
-            chart,
+            lambda: self.chart(highlight),
             element_id=f"funnel-{self.slug}",
             css_class="funnel",
             title=self.title(highlight),

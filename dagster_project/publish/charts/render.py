@@ -11,7 +11,8 @@ write: `role="img"` with a `<title>` and `<desc>` that say what the chart shows 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import textwrap
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import altair as alt
@@ -26,6 +27,7 @@ CHART_WIDTH_PX = 600
 FONT = "Arial, Liberation Sans, Helvetica, sans-serif"
 TEXT_PX = 12  # axis labels, legend and point labels: 9 pt at print width
 TITLE_PX = 13
+TITLE_WRAP = 80  # characters a line of a chart's heading holds at TITLE_PX
 
 BLUE = "#005EB8"
 GREY = "#768692"
@@ -78,12 +80,32 @@ def unchecked() -> Iterator[None]:
         yield
 
 
-def to_svg(chart: alt.TopLevelMixin, *, element_id: str, css_class: str, title: str,
-           description: str) -> Markup:  # fmt: skip
-    """The chart as an `<svg>` element, safe to place in a page unescaped.
+def layered(*layers: alt.Chart, heading: str, height: int) -> alt.LayerChart:
+    """The layers as one chart the width every chart is drawn, headed by `heading` (the
+    measure and its unit) above the plot, wrapped rather than cut."""
+    return alt.layer(
+        *layers,
+        width=CHART_WIDTH_PX,
+        height=height,
+        title=alt.Title(
+            textwrap.wrap(heading, TITLE_WRAP),
+            anchor="start",
+            fontSize=TITLE_PX,
+            fontWeight="normal",
+            color=DARK,
+            frame="group",
+        ),  # fmt: skip
+    )
+
+
+def to_svg(build: Callable[[], alt.TopLevelMixin], *, element_id: str, css_class: str,
+           title: str, description: str) -> Markup:  # fmt: skip
+    """The chart `build` makes, as an `<svg>` element safe to place in a page unescaped.
 
     `element_id` must be unique within a page: the title and description are found by it.
     """
+    with unchecked():
+        chart = build()
     # The specs are fixed in code and checked against the schema in the tests; checking
     # every one again here costs a third of the drawing time.
     spec = chart.configure(**_theme()).to_dict(validate=False)

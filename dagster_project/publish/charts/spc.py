@@ -9,14 +9,13 @@ cause improving, a square for concerning), and the lines by their dash.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
 import altair as alt
 from markupsafe import Markup
 
 from dagster_project.publish.charts import render
-from dagster_project.publish.charts.funnel import TITLE_WRAP, value_range
+from dagster_project.publish.charts.funnel import value_range
 from dagster_project.publish.figures import format_number
 
 PLOT_HEIGHT_PX = 220
@@ -152,27 +151,17 @@ class SpcChart:
             .mark_rule(strokeWidth=1.5)
             .encode(y=y, **enc)
         )
-        return alt.layer(
+        return render.layered(
             levels,
             path,
             markers,
-            width=render.CHART_WIDTH_PX,
+            heading=f"{self.name} ({self.unit})",
             height=PLOT_HEIGHT_PX,
-            title=alt.Title(
-                textwrap.wrap(f"{self.name} ({self.unit})", TITLE_WRAP),
-                anchor="start",
-                fontSize=render.TITLE_PX,
-                fontWeight="normal",
-                color=render.DARK,
-                frame="group",
-            ),  # fmt: skip
         )
 
     def svg(self) -> Markup:
-        with render.unchecked():
-            chart = self.chart()
         return render.to_svg(
-            chart,
+            self.chart,
             element_id=f"spc-{self.slug}",
             css_class="spc",
             title=self.title(),

@@ -9,14 +9,13 @@ when its values sit near zero.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
 import altair as alt
 from markupsafe import Markup
 
 from dagster_project.publish.charts import render
-from dagster_project.publish.charts.funnel import TITLE_WRAP, value_range
+from dagster_project.publish.charts.funnel import value_range
 from dagster_project.publish.figures import format_number
 
 PLOT_HEIGHT_PX = 220
@@ -108,26 +107,16 @@ class Trend:
             .mark_point(filled=True, size=70, opacity=1)
             .encode(x=x, y=y, **enc)
         )
-        return alt.layer(
+        return render.layered(
             lines,
             marks,
-            width=render.CHART_WIDTH_PX,
+            heading=f"{self.name} ({self.unit})",
             height=PLOT_HEIGHT_PX,
-            title=alt.Title(
-                textwrap.wrap(f"{self.name} ({self.unit})", TITLE_WRAP),
-                anchor="start",
-                fontSize=render.TITLE_PX,
-                fontWeight="normal",
-                color=render.DARK,
-                frame="group",
-            ),  # fmt: skip
         )
 
     def svg(self) -> Markup:
-        with render.unchecked():
-            chart = self.chart()
         return render.to_svg(
-            chart,
+            self.chart,
             element_id=f"trend-{self.slug}",
             css_class="trend",
             title=self.title(),
