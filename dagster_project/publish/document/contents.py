@@ -35,7 +35,7 @@ from dagster_project.publish.document.provenance import (
     sources_table,
 )
 from dagster_project.publish.document.published_tables import Row, read_all
-from dagster_project.publish.document.spc import spc_sections
+from dagster_project.publish.document.spc import SpcRows, index_spc, spc_sections
 from dagster_project.publish.document.tables import Cell, Column, DataTable
 
 PAGE_NAME = "quality-account.html"
@@ -62,6 +62,7 @@ class SiteData:
     # Problems of narrative files that could not be used: by (provider, year), or unplaced.
     narrative_problems: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     unplaced_problems: list[str] = field(default_factory=list)
+    spc: dict[tuple[str, str], SpcRows] = field(default_factory=dict)
 
     def years_for(self, code: str) -> list[str]:
         years = set(self.proms.years_for(code)) | self.indicators.years_for(code)
@@ -89,6 +90,7 @@ def load_site_data(published_db: Path, narrative_dir: Path | None) -> SiteData:
         narratives.found,
         narratives.problems,
         narratives.unplaced,
+        index_spc(optional["spc_summary"], optional["spc_points"]),
     )
 
 
@@ -249,9 +251,7 @@ def document_context(data: SiteData, provider: Provider, year: str) -> dict[str,
     methods_table = _methods_table(data, provider, year)
     inputs = inputs_table(data.publication)
     sources = sources_table(data.publication)
-    spc = spc_sections(
-        data.optional["spc_summary"], data.optional["spc_points"], provider.code, name, year
-    )
+    spc = spc_sections(data.spc.get((provider.code, year)), name, year)
     tables: list[DataTable] = [
         *([problems] if problems else []),
         *st.statement_tables(assurance),

@@ -53,28 +53,41 @@ def _assurance_cell(assurance: str) -> Cell:
     return Cell(f"{symbol} {words}", css=css, value=assurance)
 
 
-def spc_sections(
-    summary: list[Row] | None,
-    points: list[Row] | None,
-    provider_code: str,
-    provider_name: str,
-    year: str,
-) -> dict[str, SpcSection]:
-    """The SPC table and charts of each domain that has monthly series; none if unpublished."""
+@dataclass
+class SpcRows:
+    """One provider's SPC lines for one year, and each series' months in order."""
+
+    summary: list[Row] = field(default_factory=list)
+    points: dict[str, list[Row]] = field(default_factory=dict)
+
+
+def index_spc(
+    summary: list[Row] | None, points: list[Row] | None
+) -> dict[tuple[str, str], SpcRows]:
+    """The published SPC tables by (provider, year), read once for every document: a
+    national publication holds hundreds of thousands of points."""
+    index: dict[tuple[str, str], SpcRows] = {}
     if not summary or not points:
+        return index
+    for r in summary:
+        index.setdefault((r["provider_code"], r["financial_year"]), SpcRows()).summary.append(r)
+    for r in sorted(points, key=lambda p: p["month"]):
+        rows = index.get((r["provider_code"], r["financial_year"]))
+        if rows is not None:
+            rows.points.setdefault(r["series_code"], []).append(r)
+    return index
+
+
+def spc_sections(rows: SpcRows | None, provider_name: str, year: str) -> dict[str, SpcSection]:
+    """The SPC table and charts of each domain that has monthly series; none if unpublished."""
+    if rows is None:
         return {}
-    mine = [
-        r for r in summary if r["provider_code"] == provider_code and r["financial_year"] == year
-    ]
-    by_series: dict[str, list[Row]] = {}
-    for r in points:
-        if r["provider_code"] == provider_code and r["financial_year"] == year:
-            by_series.setdefault(r["series_code"], []).append(r)
+    mine, by_series = rows.summary, rows.points
     sections: dict[str, SpcSection] = {}
     for domain in sorted({r["domain"] for r in mine}):
         rows, charts = [], []
         for r in sorted((r for r in mine if r["domain"] == domain), key=lambda r: r["series_name"]):
-            series = sorted(by_series.get(r["series_code"], []), key=lambda p: p["month"])
+            series = by_series.get(r["series_code"], [])
             decimals = DECIMALS.get(r["unit"], 1)
             unit = "%" if r["unit"] == "per cent" else ""
             latest = series[-1] if series else {}
